@@ -1,0 +1,135 @@
+//! The attention half of a Reformer layer: layer norm, self-attention, output projection.
+
+use burn::module::Module;
+use burn::nn::{LayerNorm, LayerNormConfig, Linear};
+use burn::tensor::{Bool, Device, Int, Tensor};
+
+use super::full::FullSelfAttention;
+use super::local::{LocalSelfAttention, LocalSettings};
+use super::lsh::{Hashing, LshSelfAttention, LshSettings};
+use crate::config::{AttentionKind, ReformerConfig};
+use crate::dropout::seeded_dropout;
+use crate::init::normal_linear;
+use crate::random::{Site, site_seed};
+
+/// One of the attention kinds a layer can use.
+#[derive(Module, Debug)]
+pub enum SelfAttention {
+    /// LSH attention.
+    Lsh(LshSelfAttention),
+    /// Local (chunked) attention.
+    Local(LocalSelfAttention),
+    /// Full shared-QK attention.
+    Full(FullSelfAttention),
+}
+
+/// `Attn(x) = dropout(W_o · SelfAttention(LayerNorm(x)))`, the function `F` of the reversible
+/// layer `y1 = x1 + F(x2)`.
+#[derive(Module, Debug)]
+pub struct AttentionBlock {
+    /// Layer norm of the input.
+    pub layer_norm: LayerNorm,
+    /// The attention itself.
+    pub self_attention: SelfAttention,
+    /// Output projection `heads·head_size -> hidden`, no bias.
+    pub output: Linear,
+    /// Dropout after the output projection.
+    pub dropout: f64,
+}
+
+/// What an attention block produced.
+#[derive(Debug, Clone)]
+pub struct AttentionOutput {
+    /// `[batch, length, hidden]`
+    pub hidden: Tensor<3>,
+    /// The LSH buckets used, `[batch, heads, num_hashes, length]`, if any.
+    pub buckets: Option<Tensor<4, Int>>,
+}
+
+impl AttentionBlock {
+    /// Creates the block of kind `kind` as `config` describes it.
+    pub fn new(config: &ReformerConfig, kind: AttentionKind, device: &Device) -> Self {
+        let hidden = config.hidden_size;
+        let heads = config.num_attention_heads;
+        let head_size = config.attention_head_size;
+        let std = config.initializer_range;
+        let self_attention = match kind {
+            AttentionKind::Lsh => SelfAttention::Lsh(LshSelfAttention::new(
+                hidden,
+                head_size,
+                LshSettings {
+                    heads,
+                    num_hashes: config.num_hashes,
+                    buckets: config.resolved_num_buckets(),
+                    chunk_length: config.lsh_attn_chunk_length,
+                    chunks_before: config.lsh_num_chunks_before,
+                    chunks_after: config.lsh_num_chunks_after,
+                    causal: config.is_decoder,
+                    dropout: config.lsh_attention_probs_dropout_prob,
+                },
+                std,
+                device,
+            )),
+            AttentionKind::Local => SelfAttention::Local(LocalSelfAttention::new(
+                hidden,
+                head_size,
+                LocalSettings {
+                    heads,
+                    chunk_length: config.local_attn_chunk_length,
+                    chunks_before: config.local_num_chunks_before,
+                    chunks_after: config.local_num_chunks_after,
+                    causal: config.is_decoder,
+                    dropout: config.local_attention_probs_dropout_prob,
+                },
+                std,
+                device,
+            )),
+            AttentionKind::Full => SelfAttention::Full(FullSelfAttention::new(
+                hidden,
+                heads,
+                head_size,
+                config.is_decoder,
+                config.local_attention_probs_dropout_prob,
+                std,
+                device,
+            )),
+        };
+        Self {
+            layer_norm: LayerNormConfig::new(hidden)
+                .with_epsilon(config.layer_norm_eps)
+                .init(device),
+            self_attention,
+            output: normal_linear(heads * head_size, hidden, false, std, device),
+            dropout: config.hidden_dropout_prob,
+        }
+    }
+
+    /// # Shapes
+    /// - input: `[batch, length, hidden]`
+    /// - keep: `[batch, length]`, false at padding
+    /// - hashing: used by LSH layers only
+    pub fn forward(
+        &self,
+        input: Tensor<3>,
+        keep: Option<Tensor<2, Bool>>,
+        hashing: Option<Hashing>,
+        layer_seed: Option<u64>,
+    ) -> AttentionOutput {
+        let normed = self.layer_norm.forward(input);
+        let probs_seed = layer_seed.map(|seed| site_seed(seed, Site::AttentionProbs, 0));
+        let (context, buckets) = match &self.self_attention {
+            SelfAttention::Lsh(lsh) => {
+                let hashing = hashing.expect("an LSH layer needs rotations or buckets");
+                let out = lsh.forward(normed, keep, hashing, probs_seed);
+                (out.context, out.buckets)
+            }
+            SelfAttention::Local(local) => (local.forward(normed, keep, probs_seed), None),
+            SelfAttention::Full(full) => (full.forward(normed, keep, probs_seed), None),
+        };
+        let output_seed = layer_seed.map(|seed| site_seed(seed, Site::AttentionOutput, 0));
+        AttentionOutput {
+            hidden: seeded_dropout(self.output.forward(context), self.dropout, output_seed),
+            buckets,
+        }
+    }
+}

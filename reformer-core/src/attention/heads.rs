@@ -1,0 +1,32 @@
+//! Splitting the projection into heads and merging them back.
+
+use burn::tensor::Tensor;
+
+/// # Shapes
+/// - input: `[batch, length, heads·head_size]`
+/// - output: `[batch, heads, length, head_size]`
+pub fn split_heads(x: Tensor<3>, heads: usize) -> Tensor<4> {
+    let [batch, length, width] = x.dims();
+    x.reshape([batch, length, heads, width / heads])
+        .swap_dims(1, 2)
+}
+
+/// # Shapes
+/// - input: `[batch, heads, length, head_size]`
+/// - output: `[batch, length, heads·head_size]`
+pub fn merge_heads(x: Tensor<4>) -> Tensor<3> {
+    let [batch, heads, length, head_size] = x.dims();
+    x.swap_dims(1, 2)
+        .reshape([batch, length, heads * head_size])
+}
+
+/// Scales each vector to unit root-mean-square, then by `1/√head_size`: unit L2 norm.
+/// These are the keys of shared-QK attention (`1e-6` guards a zero vector, as in HuggingFace).
+///
+/// # Shapes
+/// - input and output: `[batch, heads, length, head_size]`
+pub fn unit_norm_keys(x: Tensor<4>) -> Tensor<4> {
+    let head_size = x.dims()[3];
+    let inv_rms = (x.clone().square().mean_dim(3) + 1e-6).sqrt().recip();
+    x * inv_rms * (head_size as f32).sqrt().recip()
+}

@@ -1,0 +1,193 @@
+//! LSH self-attention: shared-QK attention inside hash buckets, O(L log L).
+
+use burn::module::Module;
+use burn::nn::Linear;
+use burn::tensor::{Bool, Device, Int, Tensor};
+
+use super::attend::{AttendOptions, attend};
+use super::chunks::{look_adjacent, split_chunks, split_chunks_3d};
+use super::full::shared_qk_attention;
+use super::hashing::hash_vectors;
+use super::heads::{merge_heads, split_heads, unit_norm_keys};
+use super::softmax::logsumexp;
+use super::sort::BucketOrder;
+use crate::config::NumBuckets;
+use crate::init::normal_linear;
+
+/// How an LSH layer gets its buckets.
+#[derive(Debug, Clone)]
+pub enum Hashing {
+    /// Hash with these rotations, `[heads, head_size, num_hashes, rotation_size]`.
+    Rotations(Tensor<4>),
+    /// Reuse the buckets of an earlier pass, `[batch, heads, num_hashes, length]`, as the
+    /// reversible backward's recomputation does.
+    Buckets(Tensor<4, Int>),
+}
+
+/// Settings of an LSH layer that are not parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LshSettings {
+    /// Number of heads.
+    pub heads: usize,
+    /// Hash rounds.
+    pub num_hashes: usize,
+    /// Bucket layout.
+    pub buckets: NumBuckets,
+    /// Chunk length of the sorted sequence.
+    pub chunk_length: usize,
+    /// Chunks before each chunk its queries see.
+    pub chunks_before: usize,
+    /// Chunks after each chunk its queries see.
+    pub chunks_after: usize,
+    /// Causal masking.
+    pub causal: bool,
+    /// Dropout on the attention probabilities.
+    pub dropout: f64,
+}
+
+/// LSH self-attention as the Reformer paper and HuggingFace define it.
+///
+/// Queries and keys share one projection; keys are length-normalised. Each round hashes the
+/// vectors with random rotations, sorts positions by (round, bucket, position), and lets each
+/// chunk of `chunk_length` sorted positions attend to itself and its neighbouring chunks.
+/// Rounds are merged with weights `softmax` over their log-normalisers.
+#[derive(Module, Debug)]
+pub struct LshSelfAttention {
+    /// Shared query/key projection, `hidden -> heads·head_size`, no bias.
+    pub query_key: Linear,
+    /// Value projection, `hidden -> heads·head_size`, no bias.
+    pub value: Linear,
+    /// Hashing and chunking settings.
+    #[module(skip)]
+    pub settings: LshSettings,
+}
+
+/// Output of an LSH layer.
+#[derive(Debug, Clone)]
+pub struct LshOutput {
+    /// Attention output before the output projection, `[batch, length, heads·head_size]`.
+    pub context: Tensor<3>,
+    /// Buckets used, `[batch, heads, num_hashes, length]`; `None` when the sequence fitted in
+    /// one chunk and full attention was used.
+    pub buckets: Option<Tensor<4, Int>>,
+}
+
+impl LshSelfAttention {
+    /// Creates the layer with `normal(0, std)` weights.
+    pub fn new(
+        hidden: usize,
+        head_size: usize,
+        settings: LshSettings,
+        std: f64,
+        device: &Device,
+    ) -> Self {
+        let width = settings.heads * head_size;
+        Self {
+            query_key: normal_linear(hidden, width, false, std, device),
+            value: normal_linear(hidden, width, false, std, device),
+            settings,
+        }
+    }
+
+    /// # Shapes
+    /// - input: `[batch, length, hidden]`, `length` a multiple of the chunk length or at most it
+    /// - keep: `[batch, length]`, false at padding
+    /// - output context: `[batch, length, heads·head_size]`
+    pub fn forward(
+        &self,
+        input: Tensor<3>,
+        keep: Option<Tensor<2, Bool>>,
+        hashing: Hashing,
+        dropout_seed: Option<u64>,
+    ) -> LshOutput {
+        let s = &self.settings;
+        let [batch, length, _] = input.dims();
+        let query_key = split_heads(self.query_key.forward(input.clone()), s.heads);
+        let value = split_heads(self.value.forward(input), s.heads);
+        let options = AttendOptions {
+            causal: s.causal,
+            self_mask: true,
+            dropout: s.dropout,
+            dropout_seed,
+        };
+        if length <= s.chunk_length {
+            return LshOutput {
+                context: merge_heads(shared_qk_attention(query_key, value, keep, options)),
+                buckets: None,
+            };
+        }
+
+        let buckets = match hashing {
+            Hashing::Rotations(rotations) => hash_vectors(
+                query_key.clone(),
+                rotations,
+                &s.buckets,
+                keep.clone().map(Tensor::bool_not),
+            ),
+            Hashing::Buckets(buckets) => buckets,
+        };
+        let order = BucketOrder::new(buckets.clone());
+        let [_, heads, _, head_size] = query_key.dims();
+        let total = s.num_hashes * length;
+
+        // Gather queries, keys and values into sorted order.
+        let positions = order.sorted.clone().remainder_scalar(length as i64);
+        let vector_index = positions
+            .clone()
+            .unsqueeze_dim::<4>(3)
+            .expand([batch, heads, total, head_size]);
+        let keys = unit_norm_keys(query_key.clone()).gather(2, vector_index.clone());
+        let queries = query_key.gather(2, vector_index.clone());
+        let value = value.gather(2, vector_index);
+
+        let chunk = |x: Tensor<4>| split_chunks(x, s.chunk_length);
+        let adjacent = |x: Tensor<5>| look_adjacent(x, s.chunks_before, s.chunks_after);
+        let query_positions = split_chunks_3d(positions.clone(), s.chunk_length);
+        let key_positions = look_adjacent(query_positions.clone(), s.chunks_before, s.chunks_after);
+        let key_keep = keep.map(|keep| {
+            let keep = keep
+                .int()
+                .unsqueeze_dim::<3>(1)
+                .expand([batch, heads, length]);
+            let sorted_keep = keep.gather(2, positions).equal_elem(1);
+            look_adjacent(
+                split_chunks_3d(sorted_keep, s.chunk_length),
+                s.chunks_before,
+                s.chunks_after,
+            )
+        });
+        let (out, lse) = attend(
+            chunk(queries),
+            adjacent(chunk(keys)),
+            adjacent(chunk(value)),
+            query_positions,
+            key_positions,
+            key_keep,
+            options,
+        );
+
+        // Back to position order, then merge the rounds.
+        let undo = order.undo;
+        let out = out.reshape([batch, heads, total, head_size]).gather(
+            2,
+            undo.clone()
+                .unsqueeze_dim::<4>(3)
+                .expand([batch, heads, total, head_size]),
+        );
+        let lse = lse.reshape([batch, heads, total]).gather(2, undo);
+        let context = if s.num_hashes == 1 {
+            out
+        } else {
+            let out = out.reshape([batch, heads, s.num_hashes, length, head_size]);
+            let lse = lse.reshape([batch, heads, s.num_hashes, length, 1]);
+            let weights = (lse.clone() - logsumexp(lse, 2)).exp();
+            (out * weights)
+                .sum_dim(2)
+                .reshape([batch, heads, length, head_size])
+        };
+        LshOutput {
+            context: merge_heads(context),
+            buckets: Some(buckets),
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! Choosing the compute device by name.
+
+use burn::tensor::Device;
+
+use crate::error::{ReformerError, Result};
+
+/// The device names this build understands, best first.
+pub fn available_devices() -> Vec<&'static str> {
+    let mut names = Vec::new();
+    if cfg!(feature = "flex") {
+        names.push("flex");
+    }
+    if cfg!(feature = "wgpu") {
+        names.extend(["wgpu", "wgpu-cpu"]);
+    }
+    if cfg!(feature = "ndarray") {
+        names.push("ndarray");
+    }
+    names
+}
+
+/// Parses a device name: `flex` and `ndarray` (CPU), `wgpu` (the best wgpu adapter: a GPU
+/// through Vulkan, Metal or DX12), `wgpu-cpu` (a software adapter such as Mesa's lavapipe).
+pub fn parse_device(name: &str) -> Result<Device> {
+    let unknown = |reason: String| ReformerError::Device {
+        name: name.to_string(),
+        reason,
+    };
+    #[allow(unused_variables)]
+    let not_built = || {
+        unknown(format!(
+            "this build was compiled without it; it provides: {} (enable the cargo feature \
+             of the same name to add one)",
+            available_devices().join(", ")
+        ))
+    };
+    match name {
+        "flex" => {
+            #[cfg(feature = "flex")]
+            return Ok(Device::flex());
+            #[allow(unreachable_code)]
+            Err(not_built())
+        }
+        "ndarray" => {
+            #[cfg(feature = "ndarray")]
+            #[allow(deprecated)]
+            return Ok(Device::ndarray());
+            #[allow(unreachable_code)]
+            Err(not_built())
+        }
+        "wgpu" => {
+            #[cfg(feature = "wgpu")]
+            return Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice));
+            #[allow(unreachable_code)]
+            Err(not_built())
+        }
+        "wgpu-cpu" => {
+            #[cfg(feature = "wgpu")]
+            return Ok(Device::wgpu(burn::tensor::DeviceKind::Cpu));
+            #[allow(unreachable_code)]
+            Err(not_built())
+        }
+        _ => Err(unknown(format!(
+            "choose one of: {}",
+            available_devices().join(", ")
+        ))),
+    }
+}
+
+/// The device to use when none is named: `BURN_DEVICE` if set, else the first CPU backend
+/// compiled in (flex, then ndarray), else wgpu.
+pub fn default_device() -> Result<Device> {
+    if let Ok(name) = std::env::var("BURN_DEVICE") {
+        return parse_device(&name.to_lowercase());
+    }
+    let first = available_devices()
+        .into_iter()
+        .find(|&name| name != "wgpu-cpu")
+        .unwrap_or("flex");
+    parse_device(first)
+}

@@ -1,0 +1,32 @@
+//! The Reformer (Kitaev, Kaiser & Levskaya, ICLR 2020) on Burn.
+//!
+//! - [`attention`]: LSH attention (shared QK, angular hashing, several rounds, chunked
+//!   attention over sorted buckets), local attention and full attention.
+//! - [`layer::ReformerLayer`]: the reversible layer `y1 = x1 + Attn(x2)`, `y2 = x2 + FF(y1)`.
+//! - [`feed_forward::ChunkedFeedForward`] and [`lm_head`]: chunked along the sequence.
+//! - [`model::ReformerLm`]: the language model, HuggingFace-compatible in configuration
+//!   ([`config::ReformerConfig`]) and parameters ([`hf`]).
+//!
+//! The code is written once over Burn 0.22's `Tensor` and runs on every device compiled in
+//! (see [`device`]).
+
+pub mod attention;
+pub mod config;
+pub mod device;
+pub mod dropout;
+pub mod embeddings;
+pub mod error;
+pub mod feed_forward;
+pub mod hf;
+pub mod init;
+pub mod input;
+pub mod layer;
+pub mod lm_head;
+pub mod model;
+pub mod random;
+pub mod randomness;
+
+pub use config::{Activation, AttentionKind, NumBuckets, ReformerConfig};
+pub use error::{ReformerError, Result};
+pub use model::{ReformerLm, ReformerOutput};
+pub use randomness::Randomness;

@@ -1,0 +1,4 @@
+//! The `reformer` subcommands.
+
+pub mod check_hf;
+pub mod demo;
