@@ -17,6 +17,7 @@ pub mod dropout;
 pub mod embeddings;
 pub mod error;
 pub mod feed_forward;
+pub mod grads;
 pub mod hf;
 pub mod init;
 pub mod input;
@@ -25,8 +26,10 @@ pub mod lm_head;
 pub mod model;
 pub mod random;
 pub mod randomness;
+pub mod training;
 
 pub use config::{Activation, AttentionKind, NumBuckets, ReformerConfig};
 pub use error::{ReformerError, Result};
 pub use model::{ReformerLm, ReformerOutput};
 pub use randomness::Randomness;
+pub use training::TrainStep;

@@ -6,12 +6,14 @@
 
 use std::path::{Path, PathBuf};
 
+use burn::module::Module;
 use burn::tensor::{Device, Int, Tensor};
 use serde::Serialize;
 
 use super::safetensors_file::SafetensorsFile;
 use crate::config::AttentionKind;
 use crate::error::Result;
+use crate::grads::{named_grads, named_params, relative_error_of};
 use crate::model::ReformerLm;
 use crate::randomness::Randomness;
 
@@ -116,6 +118,52 @@ impl HfFixture {
             }
         }
         pairs
+    }
+
+    /// A copy of `model` whose parameters hold HuggingFace's recorded gradients
+    /// (`grad.<name>`), in our layout.
+    pub fn reference_grads(&self, model: &ReformerLm) -> Result<ReformerLm> {
+        let grads =
+            SafetensorsFile::from_bytes(self.io.path().to_path_buf(), self.io.subset("grad.")?)?;
+        let mut reference = model.valid();
+        reference.load_hf_file(&grads)?;
+        Ok(reference)
+    }
+
+    /// Computes every parameter's gradient of the fixture's loss (train mode, dropout 0,
+    /// HuggingFace's rotations) and compares it with the recorded one.
+    ///
+    /// Returns each parameter's path and relative error, worst first.
+    pub fn check_grads(&self, device: &Device, reversible: bool) -> Result<Vec<(String, f64)>> {
+        let device = device.clone().autodiff();
+        let model = self.model(&device)?;
+        let mut randomness = self.randomness(&model, &device)?;
+        randomness.dropout = true;
+        let mask = self.attention_mask(&device)?;
+        let labels = self.io.int::<2>("labels", &device)?;
+        let step = model.train_step(
+            self.input_ids(&device)?,
+            mask.as_ref(),
+            labels,
+            &randomness,
+            reversible,
+        )?;
+        let reference = named_params(&self.reference_grads(&model)?);
+        let ours = named_grads(&model, &step.grads);
+        let mut errors: Vec<(String, f64)> = ours
+            .into_iter()
+            .zip(reference)
+            .map(|(ours, reference)| {
+                let reference = reference.values.expect("parameters have values");
+                let error = match ours.values {
+                    Some(values) => relative_error_of(&values, &reference),
+                    None => f64::INFINITY,
+                };
+                (ours.path, error)
+            })
+            .collect();
+        errors.sort_by(|a, b| b.1.total_cmp(&a.1));
+        Ok(errors)
     }
 
     /// A tensor of the fixture's `io.safetensors`.

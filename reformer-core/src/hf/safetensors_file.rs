@@ -21,9 +21,19 @@ impl SafetensorsFile {
             path: path.clone(),
             source,
         })?;
+        Self::from_bytes(path, bytes)
+    }
+
+    /// Parses `bytes`; `path` names their origin in errors.
+    pub fn from_bytes(path: PathBuf, bytes: Vec<u8>) -> Result<Self> {
         let file = Self { path, bytes };
         file.parse()?;
         Ok(file)
+    }
+
+    /// The file's bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
     }
 
     fn parse(&self) -> Result<SafeTensors<'_>> {
@@ -38,6 +48,26 @@ impl SafetensorsFile {
         self.parse()
             .map(|t| t.names().into_iter().map(str::to_string).collect())
             .unwrap_or_default()
+    }
+
+    /// A safetensors file, in memory, of the tensors whose names start with `prefix`, with the
+    /// prefix removed.
+    pub fn subset(&self, prefix: &str) -> Result<Vec<u8>> {
+        let tensors = self.parse()?;
+        let views: Vec<(String, _)> = tensors
+            .tensors()
+            .into_iter()
+            .filter_map(|(name, view)| name.strip_prefix(prefix).map(|n| (n.to_string(), view)))
+            .collect();
+        safetensors::serialize(views, None).map_err(|e| ReformerError::Weights {
+            path: self.path.clone(),
+            reason: format!("cannot re-serialize tensors `{prefix}*`: {e}"),
+        })
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 
     /// Whether the file holds a tensor called `name`.

@@ -44,10 +44,14 @@ impl ReformerLm {
     /// A tensor the model needs that the file lacks, one of the wrong shape, or one the file
     /// has that the model has no place for is an error naming it.
     pub fn load_hf_weights(&mut self, path: impl AsRef<Path>) -> Result<()> {
-        let path = path.as_ref();
-        let file = SafetensorsFile::open(path)?;
+        self.load_hf_file(&SafetensorsFile::open(path)?)
+    }
+
+    /// Like [`ReformerLm::load_hf_weights`], from a file already read.
+    pub fn load_hf_file(&mut self, file: &SafetensorsFile) -> Result<()> {
+        let path = file.path();
         let names = file.names();
-        let mut store = SafetensorsStore::from_file(path)
+        let mut store = SafetensorsStore::from_bytes(Some(file.bytes().to_vec()))
             .with_from_adapter(PyTorchToBurnAdapter)
             .skip_enum_variants(true)
             .allow_partial(true)
