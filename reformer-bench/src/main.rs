@@ -1,16 +1,31 @@
 //! `reformer-bench`: benchmarks of the Reformer's time and memory claims.
-//!
-//! The subcommands (attention complexity, memory in depth, throughput, peers) arrive with the
-//! benchmark issues; `reformer-bench --help` lists those present.
 
-use clap::Parser;
+mod memory_depth;
+mod process;
+mod reference;
+
+use clap::{Parser, Subcommand};
 
 /// Benchmarks of the Reformer's time and memory claims.
 #[derive(Debug, Parser)]
 #[command(version, about)]
-struct Cli {}
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-fn main() {
-    Cli::parse();
-    println!("no benchmarks yet: they arrive with the benchmark issues");
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Peak memory and time of a training step at several depths, reversible and plain.
+    MemoryDepth(memory_depth::MemoryDepthArgs),
+    /// One memory-depth measurement in this process (used by `memory-depth`).
+    #[command(hide = true)]
+    MemoryDepthStep(memory_depth::StepArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::MemoryDepth(args) => memory_depth::run(&args),
+        Command::MemoryDepthStep(args) => memory_depth::step(&args),
+    }
 }

@@ -18,6 +18,9 @@ pub struct CheckHfArgs {
     /// Device to run on (flex, ndarray, wgpu, wgpu-cpu); default: BURN_DEVICE or flex.
     #[arg(long)]
     pub device: Option<String>,
+    /// Also compare every parameter's gradient (reversible backward, train mode).
+    #[arg(long)]
+    pub grads: bool,
 }
 
 /// Runs the check and returns the report, as a JSON value, and whether it passed.
@@ -29,8 +32,8 @@ pub fn run(args: &CheckHfArgs) -> anyhow::Result<(serde_json::Value, bool)> {
     let fixture = HfFixture::open(&args.fixture)
         .with_context(|| format!("opening fixture {}", args.fixture.display()))?;
     let report: ParityReport = fixture.check(&device)?;
-    let passed = report.worst() <= TOLERANCE;
-    let json = serde_json::json!({
+    let mut passed = report.worst() <= TOLERANCE;
+    let mut json = serde_json::json!({
         "fixture": args.fixture.display().to_string(),
         "device": format!("{device:?}"),
         "logits_rel_err": report.logits_rel_err,
@@ -39,7 +42,14 @@ pub fn run(args: &CheckHfArgs) -> anyhow::Result<(serde_json::Value, bool)> {
             serde_json::json!({"name": name, "ours": ours, "hf": hf})
         }).collect::<Vec<_>>(),
         "tolerance": TOLERANCE,
-        "passed": passed,
     });
+    if args.grads {
+        let errors = fixture.check_grads(&device, true)?;
+        let (worst_param, worst) = errors.first().cloned().unwrap_or_default();
+        passed &= worst <= TOLERANCE;
+        json["grads_rel_err"] = worst.into();
+        json["grads_worst_param"] = worst_param.into();
+    }
+    json["passed"] = passed.into();
     Ok((json, passed))
 }

@@ -1,0 +1,43 @@
+//! Measuring one configuration in a fresh process, so that its peak memory is its own.
+
+use std::process::Command;
+
+use anyhow::{Context, bail};
+
+/// Peak resident set size of this process so far, in MiB (`VmHWM`).
+pub fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|rest| {
+            rest.trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<f64>()
+                .ok()
+        })
+        .map_or(f64::NAN, |kib| kib / 1024.0)
+}
+
+/// Runs this executable with `args` and parses the JSON object it prints last.
+pub fn run_child(args: &[String]) -> anyhow::Result<serde_json::Value> {
+    let exe = std::env::current_exe().context("locating reformer-bench")?;
+    let output = Command::new(exe)
+        .args(args)
+        .output()
+        .context("starting a measurement process")?;
+    if !output.status.success() {
+        bail!(
+            "measurement {:?} failed: {}",
+            args,
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout
+        .lines()
+        .last()
+        .context("the measurement printed nothing")?;
+    serde_json::from_str(line).with_context(|| format!("parsing measurement output {line:?}"))
+}
