@@ -41,6 +41,17 @@ pub struct ReformerOutput {
     pub buckets: Vec<Option<Tensor<4, Int>>>,
 }
 
+/// The two streams after the last layer, and every layer's LSH buckets.
+#[derive(Debug, Clone)]
+pub struct LayerStack {
+    /// `[batch, length, hidden]`
+    pub y1: Tensor<3>,
+    /// `[batch, length, hidden]`
+    pub y2: Tensor<3>,
+    /// Per layer, `[batch, heads, num_hashes, length]` where the layer hashed.
+    pub buckets: Vec<Option<Tensor<4, Int>>>,
+}
+
 /// Validated inputs, ready for the layers.
 #[derive(Debug, Clone)]
 pub struct PreparedInput {
@@ -155,25 +166,31 @@ impl ReformerLm {
         randomness: &Randomness,
     ) -> Result<ReformerOutput> {
         let input = self.prepare(input_ids, attention_mask)?;
+        let layers = self.run_layers(&input, randomness);
+        Ok(ReformerOutput {
+            hidden: self.finish(layers.y1, layers.y2, randomness),
+            buckets: layers.buckets,
+        })
+    }
+
+    /// Runs embeddings and layers, returning the last two streams and every layer's buckets.
+    pub fn run_layers(&self, input: &PreparedInput, randomness: &Randomness) -> LayerStack {
         let device = input.input_ids.device();
-        let embedded = self.embed(&input, randomness);
-        let (mut x1, mut x2) = (embedded.clone(), embedded);
+        let embedded = self.embed(input, randomness);
+        let (mut y1, mut y2) = (embedded.clone(), embedded);
         let mut buckets = Vec::with_capacity(self.layers.len());
         for (index, layer) in self.layers.iter().enumerate() {
             let out = layer.forward(
-                x1,
-                x2,
+                y1,
+                y2,
                 input.keep.clone(),
                 self.hashing(index, randomness, &device),
                 randomness.dropout_seed(index),
             );
-            (x1, x2) = (out.y1, out.y2);
+            (y1, y2) = (out.y1, out.y2);
             buckets.push(out.buckets);
         }
-        Ok(ReformerOutput {
-            hidden: self.finish(x1, x2, randomness),
-            buckets,
-        })
+        LayerStack { y1, y2, buckets }
     }
 
     /// Logits of every position, `chunk_size_lm_head` positions at a time.

@@ -13,7 +13,7 @@ use burn::tensor::{Int, Tensor};
 
 use crate::attention::Hashing;
 use crate::error::Result;
-use crate::model::{PreparedInput, ReformerLm};
+use crate::model::{LayerStack, PreparedInput, ReformerLm};
 use crate::randomness::Randomness;
 
 /// The result of one training step.
@@ -75,23 +75,13 @@ impl ReformerLm {
         randomness: &Randomness,
     ) -> Result<TrainStep> {
         let device = input.input_ids.device();
-        let plain = self.valid();
 
         // 1. Forward without a graph, keeping the last streams and every layer's buckets.
-        let embedded = plain.embed(input, randomness);
-        let (mut y1, mut y2) = (embedded.clone(), embedded);
-        let mut hashings = Vec::with_capacity(self.layers.len());
-        for (index, layer) in plain.layers.iter().enumerate() {
-            let out = layer.forward(
-                y1,
-                y2,
-                input.keep.clone(),
-                plain.hashing(index, randomness, &device),
-                randomness.dropout_seed(index),
-            );
-            (y1, y2) = (out.y1, out.y2);
-            hashings.push(out.buckets);
-        }
+        let LayerStack {
+            mut y1,
+            mut y2,
+            buckets: mut hashings,
+        } = self.valid().run_layers(input, randomness);
 
         // 2. Head and loss from fresh leaves.
         let mut accumulator = GradientsAccumulator::<ReformerLm>::new();

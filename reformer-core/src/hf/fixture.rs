@@ -43,26 +43,13 @@ impl ParityReport {
 
 /// `‖a − b‖ / ‖b‖` (or `‖a − b‖` when `b` is zero).
 pub fn relative_error<const D: usize>(ours: &Tensor<D>, reference: &Tensor<D>) -> f64 {
-    let a = ours
-        .to_data()
-        .convert::<f32>()
-        .try_into_vec::<f32>()
-        .expect("float data");
-    let b = reference
-        .to_data()
-        .convert::<f32>()
-        .try_into_vec::<f32>()
-        .expect("float data");
-    let (mut diff, mut norm) = (0.0f64, 0.0f64);
-    for (x, y) in a.iter().zip(&b) {
-        diff += (*x as f64 - *y as f64).powi(2);
-        norm += (*y as f64).powi(2);
-    }
-    if norm == 0.0 {
-        diff.sqrt()
-    } else {
-        (diff / norm).sqrt()
-    }
+    let values = |t: &Tensor<D>| {
+        t.to_data()
+            .convert::<f32>()
+            .try_into_vec::<f32>()
+            .expect("float data")
+    };
+    relative_error_of(&values(ours), &values(reference))
 }
 
 impl HfFixture {
