@@ -141,6 +141,21 @@ impl ReformerLm {
         Some(Hashing::Rotations(rotations))
     }
 
+    /// How layer `layer` hashes when it is recomputed: with the `buckets` its forward pass
+    /// used, or (for a layer that did not hash) as in the forward pass.
+    pub fn replay_hashing(
+        &self,
+        layer: usize,
+        buckets: Option<Tensor<4, Int>>,
+        randomness: &Randomness,
+        device: &Device,
+    ) -> Option<Hashing> {
+        match buckets {
+            Some(buckets) => Some(Hashing::Buckets(buckets)),
+            None => self.hashing(layer, randomness, device),
+        }
+    }
+
     /// `dropout(LayerNorm(concat(y1, y2)))`.
     ///
     /// # Shapes

@@ -11,7 +11,6 @@ use burn::module::Module;
 use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::tensor::{Int, Tensor};
 
-use crate::attention::Hashing;
 use crate::error::Result;
 use crate::model::{LayerStack, PreparedInput, ReformerLm};
 use crate::randomness::Randomness;
@@ -106,10 +105,7 @@ impl ReformerLm {
             let x2 = y2 - g.detach().inner();
 
             // y1 = x1 + F(x2), with the forward pass's buckets.
-            let hashing = match hashings[index].take() {
-                Some(buckets) => Some(Hashing::Buckets(buckets)),
-                None => self.hashing(index, randomness, &device),
-            };
+            let hashing = self.replay_hashing(index, hashings[index].take(), randomness, &device);
             let x2_leaf = leaf(x2.clone());
             let f = layer
                 .attention

@@ -5,7 +5,6 @@ mod common;
 use burn::module::{Module, ModuleMapper, Param, ParamId};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use common::{assert_close, cpu_devices, public_fixture, random};
-use reformer_core::attention::Hashing;
 use reformer_core::grads::{named_grads, relative_error_of};
 use reformer_core::hf::HfFixture;
 use reformer_core::{
@@ -139,10 +138,7 @@ fn layer_inputs_are_recovered_from_outputs() {
                 seed,
             );
             let x2_back = out.y2 - layer.feed_forward.forward(out.y1.clone(), seed);
-            let hashing = match out.buckets {
-                Some(buckets) => Some(Hashing::Buckets(buckets)),
-                None => model.hashing(index, &randomness, &device),
-            };
+            let hashing = model.replay_hashing(index, out.buckets, &randomness, &device);
             let attention = layer
                 .attention
                 .forward(x2_back.clone(), None, hashing, seed);
