@@ -67,15 +67,28 @@ pub fn parse_device(name: &str) -> Result<Device> {
     }
 }
 
-/// The device to use when none is named: `BURN_DEVICE` if set, else the first CPU backend
-/// compiled in (flex, then ndarray), else wgpu.
-pub fn default_device() -> Result<Device> {
+/// The name of the device to use when none is named: `BURN_DEVICE` if set, else the first
+/// CPU backend compiled in (flex, then ndarray), else wgpu.
+pub fn default_device_name() -> String {
     if let Ok(name) = std::env::var("BURN_DEVICE") {
-        return parse_device(&name.to_lowercase());
+        return name.to_lowercase();
     }
-    let first = available_devices()
+    available_devices()
         .into_iter()
         .find(|&name| name != "wgpu-cpu")
-        .unwrap_or("flex");
-    parse_device(first)
+        .unwrap_or("flex")
+        .to_string()
+}
+
+/// The device [`default_device_name`] names.
+pub fn default_device() -> Result<Device> {
+    parse_device(&default_device_name())
+}
+
+/// The device `name` names, or [`default_device`] without a name (a `--device` flag).
+pub fn named_or_default(name: Option<&str>) -> Result<Device> {
+    match name {
+        Some(name) => parse_device(name),
+        None => default_device(),
+    }
 }

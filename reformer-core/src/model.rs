@@ -12,7 +12,7 @@ use crate::error::{ReformerError, Result};
 use crate::init::normal_linear;
 use crate::input::validate_inputs;
 use crate::layer::ReformerLayer;
-use crate::lm_head::{causal_lm_loss, chunked_logits};
+use crate::lm_head::{LmScores, causal_lm_loss, causal_lm_scores, chunked_logits};
 use crate::random::{Site, derive_seed, site_seed};
 use crate::randomness::Randomness;
 
@@ -62,6 +62,13 @@ pub struct PreparedInput {
 }
 
 impl ReformerLm {
+    /// Builds a model whose initial weights are a function of `seed` alone (drawn on the
+    /// host, so the same on every backend and unaffected by other threads); see
+    /// [`ReformerLm::new`] for the distribution.
+    pub fn seeded(config: &ReformerConfig, seed: u64, device: &Device) -> Result<Self> {
+        Ok(Self::new(config, device)?.map(&mut crate::init::SeededInit::new(seed, config)))
+    }
+
     /// Builds a freshly initialised model after validating `config`.
     pub fn new(config: &ReformerConfig, device: &Device) -> Result<Self> {
         config.validate()?;
@@ -225,20 +232,7 @@ impl ReformerLm {
     /// - labels: `[batch, length]`
     /// - output: `[1]`
     pub fn loss(&self, hidden: Tensor<3>, labels: Tensor<2, Int>) -> Result<Tensor<1>> {
-        let [batch, length, _] = hidden.dims();
-        if labels.dims() != [batch, length] {
-            return Err(ReformerError::InputShape {
-                name: "labels",
-                expected: vec![batch, length],
-                got: labels.dims().to_vec(),
-            });
-        }
-        if length < 2 {
-            return Err(ReformerError::InvalidLength {
-                length,
-                reason: "a causal-LM loss needs at least 2 tokens".into(),
-            });
-        }
+        check_labels(&hidden, &labels)?;
         Ok(causal_lm_loss(
             &self.lm_head,
             hidden,
@@ -246,4 +240,39 @@ impl ReformerLm {
             self.config.chunk_size_lm_head,
         ))
     }
+
+    /// Summed NLL, argmax hits and scored positions of `labels`, over the positions
+    /// [`loss`](Self::loss) averages over, for evaluation across batches.
+    ///
+    /// # Shapes
+    /// - hidden: `[batch, length, 2·hidden]`
+    /// - labels: `[batch, length]`
+    pub fn scores(&self, hidden: Tensor<3>, labels: Tensor<2, Int>) -> Result<LmScores> {
+        check_labels(&hidden, &labels)?;
+        Ok(causal_lm_scores(
+            &self.lm_head,
+            hidden,
+            labels,
+            self.config.chunk_size_lm_head,
+        ))
+    }
+}
+
+/// Labels must match the hidden states' batch and length, and a causal LM needs 2 tokens.
+fn check_labels(hidden: &Tensor<3>, labels: &Tensor<2, Int>) -> Result<()> {
+    let [batch, length, _] = hidden.dims();
+    if labels.dims() != [batch, length] {
+        return Err(ReformerError::InputShape {
+            name: "labels",
+            expected: vec![batch, length],
+            got: labels.dims().to_vec(),
+        });
+    }
+    if length < 2 {
+        return Err(ReformerError::InvalidLength {
+            length,
+            reason: "a causal-LM loss needs at least 2 tokens".into(),
+        });
+    }
+    Ok(())
 }

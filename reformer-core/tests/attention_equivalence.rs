@@ -4,7 +4,7 @@ mod common;
 
 use burn::tensor::activation::softmax;
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
-use common::{assert_close, cpu_devices, random};
+use common::{assert_close, random, test_devices};
 use reformer_core::NumBuckets;
 use reformer_core::attention::{
     FullSelfAttention, Hashing, LocalSelfAttention, LocalSettings, LshSelfAttention, LshSettings,
@@ -46,7 +46,7 @@ fn full_twin(lsh: &LshSelfAttention, causal: bool) -> FullSelfAttention {
 /// buckets: LSH attention is exactly full attention, with causal and padding masks.
 #[test]
 fn lsh_with_one_round_and_a_covering_window_is_full_attention() {
-    for (name, device) in cpu_devices() {
+    for (name, device) in test_devices() {
         for causal in [false, true] {
             let settings = LshSettings {
                 heads: HEADS,
@@ -87,7 +87,7 @@ fn lsh_with_one_round_and_a_covering_window_is_full_attention() {
 /// the identity.
 #[test]
 fn lsh_with_several_rounds_and_a_covering_window_is_full_attention() {
-    for (name, device) in cpu_devices() {
+    for (name, device) in test_devices() {
         let settings = LshSettings {
             heads: HEADS,
             num_hashes: 3,
@@ -149,7 +149,7 @@ fn banded_reference(
 
 #[test]
 fn local_attention_is_full_attention_with_a_band_mask() {
-    for (name, device) in cpu_devices() {
+    for (name, device) in test_devices() {
         for (causal, before, after) in [(false, 1, 1), (true, 1, 0), (true, 2, 0), (false, 0, 2)] {
             let layer = LocalSelfAttention::new(
                 HIDDEN,
@@ -180,43 +180,52 @@ fn local_attention_is_full_attention_with_a_band_mask() {
     }
 }
 
-/// The sort puts each round's positions in (bucket, position) order.
+/// The device sort puts each round's positions in (bucket, position) order, as a host stable
+/// sort does: random buckets with many ties, and padding in the extra last bucket.
 #[test]
 fn bucket_order_is_the_stable_sort_by_round_bucket_position() {
-    for (name, device) in cpu_devices() {
-        let (rounds, buckets) = (3, 5);
-        let values: Vec<i64> = (0..BATCH * HEADS * rounds * LENGTH)
-            .map(|i| ((i * 7919 + i / 3) % buckets) as i64)
-            .collect();
-        let tensor = Tensor::<4, Int>::from_data(
-            TensorData::new(values.clone(), [BATCH, HEADS, rounds, LENGTH]),
-            &device,
-        );
-        let order = reformer_core::attention::BucketOrder::new(tensor);
-        let sorted = order
-            .sorted
-            .to_data()
-            .convert::<i64>()
-            .try_into_vec::<i64>()
-            .unwrap();
-        let undo = order
-            .undo
-            .to_data()
-            .convert::<i64>()
-            .try_into_vec::<i64>()
-            .unwrap();
-        let total = rounds * LENGTH;
-        for row in 0..BATCH * HEADS {
-            let keys = &values[row * total..(row + 1) * total];
-            let mut expected: Vec<usize> = (0..total).collect();
-            expected.sort_by_key(|&t| (t / LENGTH, keys[t], t % LENGTH));
-            let got: Vec<usize> = sorted[row * total..(row + 1) * total]
-                .iter()
-                .map(|&t| t as usize)
+    for (name, device) in test_devices() {
+        for (rounds, buckets) in [(3, 5), (2, 64), (1, 1)] {
+            let values: Vec<i64> = (0..BATCH * HEADS * rounds * LENGTH)
+                .map(|i| {
+                    let hash = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
+                    if i % 11 == 3 {
+                        buckets as i64
+                    } else {
+                        (hash % buckets as u64) as i64
+                    }
+                })
                 .collect();
-            assert_eq!(got, expected, "{name} row {row}");
-            for (rank, &t) in got.iter().enumerate() {
-                assert_eq!(undo[row * total + t] as usize, rank, "{name} undo");
+            let tensor = Tensor::<4, Int>::from_data(
+                TensorData::new(values.clone(), [BATCH, HEADS, rounds, LENGTH]),
+                &device,
+            );
+            let order = reformer_core::attention::BucketOrder::new(tensor, buckets + 1);
+            let sorted = order
+                .sorted
+                .to_data()
+                .convert::<i64>()
+                .try_into_vec::<i64>()
+                .unwrap();
+            let undo = order
+                .undo
+                .to_data()
+                .convert::<i64>()
+                .try_into_vec::<i64>()
+                .unwrap();
+            let total = rounds * LENGTH;
+            for row in 0..BATCH * HEADS {
+                let keys = &values[row * total..(row + 1) * total];
+                let mut expected: Vec<usize> = (0..total).collect();
+                expected.sort_by_key(|&t| (t / LENGTH, keys[t], t % LENGTH));
+                let got: Vec<usize> = sorted[row * total..(row + 1) * total]
+                    .iter()
+                    .map(|&t| t as usize)
+                    .collect();
+                assert_eq!(got, expected, "{name} {buckets} buckets, row {row}");
+                for (rank, &t) in got.iter().enumerate() {
+                    assert_eq!(undo[row * total + t] as usize, rank, "{name} undo");
+                }
             }
         }
     }

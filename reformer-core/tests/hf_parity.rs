@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{assert_close, cpu_devices, ints, public_fixture};
+use common::{assert_close, ints, public_fixture, test_devices};
 use reformer_core::attention::{BucketOrder, Hashing, SelfAttention, hash_vectors, split_heads};
 use reformer_core::hf::HfFixture;
 
@@ -13,7 +13,7 @@ const TOLERANCE: f64 = 1e-4;
 #[test]
 fn logits_and_loss_match_huggingface() {
     let fixture = HfFixture::open(public_fixture()).expect("fixture opens");
-    for (name, device) in cpu_devices() {
+    for (name, device) in test_devices() {
         let report = fixture.check(&device).expect("fixture runs");
         assert!(
             report.logits_rel_err <= TOLERANCE && report.loss_rel_err <= TOLERANCE,
@@ -26,7 +26,7 @@ fn logits_and_loss_match_huggingface() {
 fn intermediate_tensors_match_huggingface() {
     let fixture = HfFixture::open(public_fixture()).expect("fixture opens");
     let io = fixture.io();
-    for (name, device) in cpu_devices() {
+    for (name, device) in test_devices() {
         let model = fixture.model(&device).expect("model loads");
         let randomness = fixture.randomness(&model, &device).expect("rotations load");
         let input = model
@@ -68,7 +68,7 @@ fn intermediate_tensors_match_huggingface() {
             .map(|(i, b)| b + ((i / length) % rounds) as i64 * total)
             .collect();
         assert_eq!(offset, ints(&expected), "{name} buckets");
-        let order = BucketOrder::new(buckets);
+        let order = BucketOrder::new(buckets, lsh.settings.buckets.total() + 1);
         let sorted = io
             .int::<3>("debug.layer0.lsh.sorted_bucket_idx", &device)
             .unwrap();

@@ -4,7 +4,7 @@ mod common;
 
 use burn::module::{Module, ModuleMapper, Param, ParamId};
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use common::{assert_close, cpu_devices, public_fixture, random};
+use common::{assert_close, public_fixture, random, test_devices};
 use reformer_core::grads::{named_grads, relative_error_of};
 use reformer_core::hf::HfFixture;
 use reformer_core::{
@@ -53,7 +53,7 @@ fn tokens(seed: u64, batch: usize, length: usize, vocab: usize, device: &Device)
 
 #[test]
 fn reversible_gradients_equal_plain_autodiff_with_dropout() {
-    for (name, device) in cpu_devices() {
+    for (name, device) in test_devices() {
         let device = device.autodiff();
         device.seed(11);
         let model = ReformerLm::new(&mixed_config(0.1), &device).unwrap();
@@ -99,7 +99,7 @@ fn reversible_gradients_equal_plain_autodiff_with_dropout() {
 
 #[test]
 fn dropout_changes_the_loss_and_replays_with_the_same_seed() {
-    let device = cpu_devices()[0].1.clone();
+    let device = test_devices()[0].1.clone();
     device.seed(3);
     let model = ReformerLm::new(&mixed_config(0.3), &device).unwrap();
     let ids = tokens(2, 1, 32, 20, &device);
@@ -122,7 +122,7 @@ fn dropout_changes_the_loss_and_replays_with_the_same_seed() {
 
 #[test]
 fn layer_inputs_are_recovered_from_outputs() {
-    for (name, device) in cpu_devices() {
+    for (name, device) in test_devices() {
         device.seed(4);
         let model = ReformerLm::new(&mixed_config(0.1), &device).unwrap();
         let randomness = Randomness::train(9);
@@ -152,7 +152,7 @@ fn layer_inputs_are_recovered_from_outputs() {
 #[test]
 fn gradients_match_huggingface() {
     let fixture = HfFixture::open(public_fixture()).unwrap();
-    for (name, device) in cpu_devices() {
+    for (name, device) in test_devices() {
         for reversible in [true, false] {
             let errors = fixture.check_grads(&device, reversible).unwrap();
             let (path, worst) = &errors[0];
@@ -207,7 +207,7 @@ impl burn::module::ModuleVisitor for Ids {
 /// ~1e-6 / 2ε = 5e-5; 5e-4 absolute plus 1% relative leaves a margin over both.
 #[test]
 fn gradients_match_central_finite_differences() {
-    let device = cpu_devices()[0].1.clone().autodiff();
+    let device = test_devices()[0].1.clone().autodiff();
     let config = ReformerConfig {
         vocab_size: 12,
         hidden_size: 8,

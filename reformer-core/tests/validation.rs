@@ -3,7 +3,7 @@
 mod common;
 
 use burn::tensor::{Int, Tensor, TensorData};
-use common::cpu_devices;
+use common::test_devices;
 use reformer_core::{
     AttentionKind, NumBuckets, Randomness, ReformerConfig, ReformerError, ReformerLm,
 };
@@ -141,7 +141,7 @@ fn invalid_configurations_name_their_field() {
     ];
     for (field, config) in cases {
         assert_eq!(field_of(config.validate()), field);
-        let device = cpu_devices()[0].1.clone();
+        let device = test_devices()[0].1.clone();
         assert!(matches!(
             ReformerLm::new(&config, &device),
             Err(ReformerError::InvalidConfig { .. })
@@ -158,7 +158,7 @@ fn config_json_with_unknown_layer_kind_is_rejected() {
 
 #[test]
 fn invalid_inputs_give_typed_errors() {
-    for (name, device) in cpu_devices() {
+    for (name, device) in test_devices() {
         let model = ReformerLm::new(&small_config(), &device).unwrap();
         let ids = |values: Vec<i64>, shape: [usize; 2]| {
             Tensor::<2, Int>::from_data(TensorData::new(values, shape), &device)
@@ -231,7 +231,7 @@ fn invalid_inputs_give_typed_errors() {
 
 #[test]
 fn loading_mismatched_weights_names_the_tensor() {
-    let device = cpu_devices()[0].1.clone();
+    let device = test_devices()[0].1.clone();
     let fixture = common::public_fixture();
     // A model with a wider feed-forward than the checkpoint's.
     let mut config = ReformerConfig::from_json_file(fixture.join("config.json")).unwrap();

@@ -126,7 +126,8 @@ impl LshSelfAttention {
             ),
             Hashing::Buckets(buckets) => buckets,
         };
-        let order = BucketOrder::new(buckets.clone());
+        // Buckets lie in 0..=total: the extra one holds padding.
+        let order = BucketOrder::new(buckets.clone(), s.buckets.total() + 1);
         let [_, heads, _, head_size] = query_key.dims();
         let total = s.num_hashes * length;
 

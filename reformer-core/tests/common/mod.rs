@@ -7,12 +7,30 @@ use burn::tensor::{Device, Int, Tensor};
 use reformer_core::device::parse_device;
 use reformer_core::hf::relative_error;
 
-/// The CPU devices compiled into this test build.
-pub fn cpu_devices() -> Vec<(&'static str, Device)> {
-    ["flex", "ndarray"]
+/// The devices every model test runs on: the CPU backends compiled in, and wgpu on the
+/// adapter `REFORMER_TEST_WGPU` names: `wgpu-cpu` (a software adapter such as Mesa's
+/// lavapipe, which `.ci/run` installs) by default, `wgpu` for the machine's GPU, `none` to
+/// leave wgpu out.
+pub fn test_devices() -> Vec<(&'static str, Device)> {
+    let wgpu = std::env::var("REFORMER_TEST_WGPU").unwrap_or_else(|_| "wgpu-cpu".into());
+    let wgpu: &'static str = match wgpu.as_str() {
+        "none" => "none",
+        "wgpu" => "wgpu",
+        _ => "wgpu-cpu",
+    };
+    ["flex", "ndarray", wgpu]
         .into_iter()
-        .filter_map(|name| parse_device(name).ok().map(|device| (name, device)))
+        .filter(|&name| {
+            name != "none" && reformer_core::device::available_devices().contains(&name)
+        })
+        .map(|name| (name, parse_device(name).expect("a compiled-in device")))
         .collect()
+}
+
+/// Whether `name` is a GPU-style device, whose f32 reductions run in another order (and
+/// whose `exp` is a hardware approximation) than the CPU backends'.
+pub fn is_gpu(name: &str) -> bool {
+    name.starts_with("wgpu")
 }
 
 /// The shipped HuggingFace fixture (`shared/` lies beside the repository).
