@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use reformer_core::device::{default_device, parse_device};
 use reformer_core::hf::{HfFixture, ParityReport};
 
 /// The largest relative error that counts as parity.
@@ -25,10 +24,7 @@ pub struct CheckHfArgs {
 
 /// Runs the check and returns the report, as a JSON value, and whether it passed.
 pub fn run(args: &CheckHfArgs) -> anyhow::Result<(serde_json::Value, bool)> {
-    let device = match &args.device {
-        Some(name) => parse_device(name)?,
-        None => default_device()?,
-    };
+    let device = reformer_core::device::named_or_default(args.device.as_deref())?;
     let fixture = HfFixture::open(&args.fixture)
         .with_context(|| format!("opening fixture {}", args.fixture.display()))?;
     let report: ParityReport = fixture.check(&device)?;

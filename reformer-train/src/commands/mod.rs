@@ -1,4 +1,6 @@
 //! The `reformer` subcommands.
 
 pub mod check_hf;
-pub mod demo;
+pub mod eval;
+pub mod generate;
+pub mod train;
