@@ -1,15 +1,8 @@
 //! `memory-depth`: peak memory and time of one training step as the model gets deeper,
 //! with reversible layers and with plain autodiff.
 
-use std::time::Instant;
-
-use burn::optim::AdamConfig;
-use burn::tensor::{Int, Tensor, TensorData};
-use reformer_core::device::{default_device, parse_device};
-use reformer_core::{Randomness, ReformerLm};
-
-use crate::process::{peak_rss_mib, run_child};
-use crate::reference::reference_config;
+use crate::process::{device_reserved_mib, peak_rss_mib, run_child};
+use crate::reference::{reference_config, timed_train_steps};
 
 /// Arguments of `reformer-bench memory-depth`.
 #[derive(Debug, clap::Args)]
@@ -45,8 +38,8 @@ pub struct StepArgs {
 pub fn run(args: &MemoryDepthArgs) -> anyhow::Result<()> {
     if !args.json {
         println!(
-            "{:>6} {:>11} {:>15} {:>11}",
-            "layers", "path", "peak RSS MiB", "step s"
+            "{:>6} {:>11} {:>15} {:>17} {:>11}",
+            "layers", "path", "peak RSS MiB", "device pool MiB", "step s"
         );
     }
     for &layers in &args.layers {
@@ -67,10 +60,13 @@ pub fn run(args: &MemoryDepthArgs) -> anyhow::Result<()> {
                 println!("{result}");
             } else {
                 println!(
-                    "{:>6} {:>11} {:>15.0} {:>11.2}",
+                    "{:>6} {:>11} {:>15.0} {:>17} {:>11.2}",
                     layers,
                     result["path"].as_str().unwrap_or("?"),
                     result["peak_rss_mib"].as_f64().unwrap_or(f64::NAN),
+                    result["device_reserved_mib"]
+                        .as_f64()
+                        .map_or("-".to_string(), |mib| format!("{mib:.0}")),
                     result["step_s"].as_f64().unwrap_or(f64::NAN),
                 );
             }
@@ -81,35 +77,10 @@ pub fn run(args: &MemoryDepthArgs) -> anyhow::Result<()> {
 
 /// One training step (forward, loss, backward, Adam) of the reference model; prints JSON.
 pub fn step(args: &StepArgs) -> anyhow::Result<()> {
-    let device = match &args.device {
-        Some(name) => parse_device(name)?,
-        None => default_device()?,
-    };
-    let device = device.autodiff();
+    let device = reformer_core::device::named_or_default(args.device.as_deref())?.autodiff();
     let config = reference_config(args.layers, args.seq_len);
-    device.seed(0);
-    let model = ReformerLm::new(&config, &device)?;
-    let mut optimizer = AdamConfig::new().init();
-    let tokens: Vec<i64> = (0..args.seq_len as i64)
-        .map(|i| (i * 31 + 7) % 256)
-        .collect();
-    let ids = Tensor::<2, Int>::from_data(TensorData::new(tokens, [1, args.seq_len]), &device);
     let idle_rss = peak_rss_mib();
-
-    let start = Instant::now();
-    let step = model.train_step(
-        ids.clone(),
-        None,
-        ids,
-        &Randomness::train(1),
-        args.reversible,
-    )?;
-    let loss: f32 = step.loss.into_scalar();
-    let model = optimizer.step(1e-3, model, step.grads);
-    let _ = device.sync();
-    let step_s = start.elapsed().as_secs_f64();
-    drop(model);
-
+    let (loss, seconds) = timed_train_steps(&config, &device, 1, args.reversible)?;
     println!(
         "{}",
         serde_json::json!({
@@ -119,8 +90,9 @@ pub fn step(args: &StepArgs) -> anyhow::Result<()> {
             "layers": args.layers,
             "path": if args.reversible { "reversible" } else { "plain" },
             "peak_rss_mib": peak_rss_mib(),
+            "device_reserved_mib": device_reserved_mib(&device),
             "rss_before_step_mib": idle_rss,
-            "step_s": step_s,
+            "step_s": seconds[0],
             "loss": loss,
         })
     );

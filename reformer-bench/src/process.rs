@@ -41,3 +41,12 @@ pub fn run_child(args: &[String]) -> anyhow::Result<serde_json::Value> {
         .context("the measurement printed nothing")?;
     serde_json::from_str(line).with_context(|| format!("parsing measurement output {line:?}"))
 }
+
+/// What a GPU device's allocator holds after the work, in MiB: its pools keep their pages,
+/// so this is the high-water mark of device memory. `None` on the CPU backends, which do not
+/// report it (see the peak RSS there).
+pub fn device_reserved_mib(device: &burn::tensor::Device) -> Option<f64> {
+    device
+        .memory_pool_usage()
+        .map(|usage| usage.bytes_reserved as f64 / (1024.0 * 1024.0))
+}

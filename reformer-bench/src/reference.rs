@@ -1,7 +1,11 @@
 //! The reference configuration the issues measure: hidden 256, 4 heads of 64, feed-forward
 //! 1024, LSH layers with 2 rounds and chunk 64, byte vocabulary, batch 1.
 
-use reformer_core::{AttentionKind, ReformerConfig};
+use std::time::Instant;
+
+use burn::optim::AdamConfig;
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use reformer_core::{AttentionKind, Randomness, ReformerConfig, ReformerLm};
 
 /// The reference model with `layers` LSH layers for sequences of `seq_len` tokens.
 pub fn reference_config(layers: usize, seq_len: usize) -> ReformerConfig {
@@ -24,4 +28,36 @@ pub fn reference_config(layers: usize, seq_len: usize) -> ReformerConfig {
         chunk_size_lm_head: 1024,
         ..ReformerConfig::default()
     }
+}
+
+/// Runs `steps` training steps (forward, causal-LM loss, backward, Adam) of a model of
+/// `config` on `device` (an autodiff device) over one fixed byte sequence; returns the last
+/// loss and each step's seconds.
+pub fn timed_train_steps(
+    config: &ReformerConfig,
+    device: &Device,
+    steps: usize,
+    reversible: bool,
+) -> anyhow::Result<(f32, Vec<f64>)> {
+    let length = config.max_length();
+    let mut model = ReformerLm::seeded(config, 0, device)?;
+    let mut optimizer = AdamConfig::new().init();
+    let tokens: Vec<i64> = (0..length as i64).map(|i| (i * 31 + 7) % 256).collect();
+    let ids = Tensor::<2, Int>::from_data(TensorData::new(tokens, [1, length]), device);
+    let (mut loss, mut seconds) = (f32::NAN, Vec::with_capacity(steps));
+    for step in 0..steps {
+        let start = Instant::now();
+        let result = model.train_step(
+            ids.clone(),
+            None,
+            ids.clone(),
+            &Randomness::train(step as u64),
+            reversible,
+        )?;
+        loss = result.loss.into_scalar();
+        model = optimizer.step(1e-3, model, result.grads);
+        let _ = device.sync();
+        seconds.push(start.elapsed().as_secs_f64());
+    }
+    Ok((loss, seconds))
 }
