@@ -2,6 +2,7 @@
 
 mod attention;
 mod chart;
+mod compare;
 mod memory_depth;
 mod process;
 mod reference;
@@ -21,6 +22,8 @@ struct Cli {
 enum Command {
     /// Time and peak memory of one attention layer (LSH, local, full) as the length grows.
     Attention(attention::AttentionArgs),
+    /// Our throughput and memory against HuggingFace's and reformer-pytorch's, alternating.
+    Compare(compare::CompareArgs),
     /// Peak memory and time of a training step at several depths, reversible and plain.
     MemoryDepth(memory_depth::MemoryDepthArgs),
     /// Tokens per second of full training steps of the reference model, per device.
@@ -39,6 +42,7 @@ enum Command {
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Attention(args) => attention::run(&args),
+        Command::Compare(args) => compare::run(&args),
         Command::MemoryDepth(args) => memory_depth::run(&args),
         Command::Throughput(args) => throughput::run(&args),
         Command::AttentionStep(args) => attention::step(&args),

@@ -140,6 +140,9 @@ fn small_causal_model(
         is_decoder: true,
         axial_pos_shape: vec![length / chunk, chunk],
         axial_pos_embds_dim: vec![hidden / 4, hidden - hidden / 4],
+        // HuggingFace's default of 1.0 lets position noise swamp the 0.02-scale word
+        // embeddings for the first few hundred steps; at the same scale tokens are seen at once.
+        axial_norm_std: 0.02,
         max_position_embeddings: length,
         hidden_dropout_prob: 0.0,
         local_attention_probs_dropout_prob: 0.0,

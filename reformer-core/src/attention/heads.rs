@@ -1,6 +1,6 @@
 //! Splitting the projection into heads and merging them back.
 
-use burn::tensor::Tensor;
+use burn::tensor::{Int, Tensor};
 
 /// # Shapes
 /// - input: `[batch, length, heads·head_size]`
@@ -29,4 +29,26 @@ pub fn unit_norm_keys(x: Tensor<4>) -> Tensor<4> {
     let head_size = x.dims()[3];
     let inv_rms = (x.clone().square().mean_dim(3) + 1e-6).sqrt().recip();
     x * inv_rms * (head_size as f32).sqrt().recip()
+}
+
+/// Row `index[b, h, i]` of `x[b, h]` for every `i`: a gather of whole vectors, done as one
+/// `select` over the flattened `batch·heads·length` rows (a row copy, and a row scatter in the
+/// backward pass) instead of an element-wise `gather` with an expanded index.
+///
+/// # Shapes
+/// - x: `[batch, heads, length, head_size]`
+/// - index: `[batch, heads, rows]`, values in `0..length`
+/// - output: `[batch, heads, rows, head_size]`
+pub fn gather_rows(x: Tensor<4>, index: Tensor<3, Int>) -> Tensor<4> {
+    let [batch, heads, length, head_size] = x.dims();
+    let rows = index.dims()[2];
+    let device = index.device();
+    let offsets =
+        Tensor::<1, Int>::arange_step(0..(batch * heads * length) as i64, length, &device)
+            .reshape([batch, heads, 1])
+            .cast(index.dtype());
+    let flat = (index + offsets).reshape([batch * heads * rows]);
+    x.reshape([batch * heads * length, head_size])
+        .select(0, flat)
+        .reshape([batch, heads, rows, head_size])
 }

@@ -8,7 +8,7 @@ use super::attend::{AttendOptions, attend};
 use super::chunks::{look_adjacent, split_chunks, split_chunks_3d};
 use super::full::shared_qk_attention;
 use super::hashing::hash_vectors;
-use super::heads::{merge_heads, split_heads, unit_norm_keys};
+use super::heads::{gather_rows, merge_heads, split_heads, unit_norm_keys};
 use super::softmax::logsumexp;
 use super::sort::BucketOrder;
 use crate::config::NumBuckets;
@@ -133,13 +133,9 @@ impl LshSelfAttention {
 
         // Gather queries, keys and values into sorted order.
         let positions = order.sorted.clone().remainder_scalar(length as i64);
-        let vector_index = positions
-            .clone()
-            .unsqueeze_dim::<4>(3)
-            .expand([batch, heads, total, head_size]);
-        let keys = unit_norm_keys(query_key.clone()).gather(2, vector_index.clone());
-        let queries = query_key.gather(2, vector_index.clone());
-        let value = value.gather(2, vector_index);
+        let keys = gather_rows(unit_norm_keys(query_key.clone()), positions.clone());
+        let queries = gather_rows(query_key, positions.clone());
+        let value = gather_rows(value, positions.clone());
 
         let chunk = |x: Tensor<4>| split_chunks(x, s.chunk_length);
         let adjacent = |x: Tensor<5>| look_adjacent(x, s.chunks_before, s.chunks_after);
@@ -169,12 +165,7 @@ impl LshSelfAttention {
 
         // Back to position order, then merge the rounds.
         let undo = order.undo;
-        let out = out.reshape([batch, heads, total, head_size]).gather(
-            2,
-            undo.clone()
-                .unsqueeze_dim::<4>(3)
-                .expand([batch, heads, total, head_size]),
-        );
+        let out = gather_rows(out.reshape([batch, heads, total, head_size]), undo.clone());
         let lse = lse.reshape([batch, heads, total]).gather(2, undo);
         let context = if s.num_hashes == 1 {
             out

@@ -16,7 +16,7 @@ pub use block::{AttentionBlock, AttentionOutput, SelfAttention};
 pub use chunks::look_adjacent;
 pub use full::{FullSelfAttention, shared_qk_attention};
 pub use hashing::{draw_rotations, hash_vectors};
-pub use heads::{merge_heads, split_heads, unit_norm_keys};
+pub use heads::{gather_rows, merge_heads, split_heads, unit_norm_keys};
 pub use local::{LocalSelfAttention, LocalSettings};
 pub use lsh::{Hashing, LshOutput, LshSelfAttention, LshSettings};
 pub use softmax::logsumexp;
