@@ -2,7 +2,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -42,20 +42,13 @@ fn wait_for_checkpoints(run_dir: &Path, count: usize) {
     }
 }
 
-fn signal(pid: u32, name: &str) {
-    let status = Command::new("kill")
-        .args([name, &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
-#[test]
-fn ctrl_c_checkpoints_and_exits_130_then_the_run_resumes() {
-    let dir = scratch("cli-sigint");
+/// Starts an endless tiny duplication run in the background writing a checkpoint every
+/// `checkpoint_every` steps; returns the child and its run folder.
+fn spawn_endless_run(name: &str, checkpoint_every: u64) -> (std::process::Child, PathBuf) {
+    let dir = scratch(name);
     let mut settings = tiny_duplication();
     settings.training.steps = 100_000;
-    settings.training.checkpoint_every = 2;
+    settings.training.checkpoint_every = checkpoint_every;
     let config = write_settings(&dir, &settings);
     let run_dir = dir.join("run");
     let child = reformer()
@@ -70,6 +63,31 @@ fn ctrl_c_checkpoints_and_exits_130_then_the_run_resumes() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    (child, run_dir)
+}
+
+/// Resumes the run in `run_dir` until step `steps`.
+fn resume_until(run_dir: &Path, steps: u64) -> Output {
+    run(&[
+        "train",
+        "--resume",
+        run_dir.to_str().unwrap(),
+        "--steps",
+        &steps.to_string(),
+    ])
+}
+
+fn signal(pid: u32, name: &str) {
+    let status = Command::new("kill")
+        .args([name, &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn ctrl_c_checkpoints_and_exits_130_then_the_run_resumes() {
+    let (child, run_dir) = spawn_endless_run("cli-sigint", 2);
     wait_for_checkpoints(&run_dir, 1);
     signal(child.id(), "-INT");
     let output = child.wait_with_output().unwrap();
@@ -83,37 +101,14 @@ fn ctrl_c_checkpoints_and_exits_130_then_the_run_resumes() {
     );
 
     let stopped_at = checkpoint::list(&run_dir).unwrap().pop().unwrap().0;
-    let resumed = run(&[
-        "train",
-        "--resume",
-        run_dir.to_str().unwrap(),
-        "--steps",
-        &(stopped_at + 2).to_string(),
-    ]);
+    let resumed = resume_until(&run_dir, stopped_at + 2);
     assert!(resumed.status.success(), "{}", text(&resumed.stderr));
     assert!(text(&resumed.stdout).contains(&format!("done after {} steps", stopped_at + 2)));
 }
 
 #[test]
 fn a_kill_during_checkpoint_writes_leaves_the_last_complete_checkpoint_usable() {
-    let dir = scratch("cli-kill");
-    let mut settings = tiny_duplication();
-    settings.training.steps = 100_000;
-    settings.training.checkpoint_every = 1;
-    let config = write_settings(&dir, &settings);
-    let run_dir = dir.join("run");
-    let mut child = reformer()
-        .args([
-            "train",
-            "--config",
-            &config,
-            "--out",
-            run_dir.to_str().unwrap(),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let (mut child, run_dir) = spawn_endless_run("cli-kill", 1);
     wait_for_checkpoints(&run_dir, 2);
     // Writes happen every step, so the kill very likely lands in or near one.
     std::thread::sleep(Duration::from_millis(37));
@@ -132,13 +127,7 @@ fn a_kill_during_checkpoint_writes_leaves_the_last_complete_checkpoint_usable() 
     let report: serde_json::Value = serde_json::from_slice(&eval.stdout).unwrap();
     assert!(report["accuracy"].as_f64().unwrap() >= 0.0);
     let newest = checkpoint::list(&run_dir).unwrap().pop().unwrap().0;
-    let resumed = run(&[
-        "train",
-        "--resume",
-        run_dir.to_str().unwrap(),
-        "--steps",
-        &(newest + 1).to_string(),
-    ]);
+    let resumed = resume_until(&run_dir, newest + 1);
     assert!(resumed.status.success(), "{}", text(&resumed.stderr));
 }
 

@@ -201,3 +201,36 @@ fn corrupt_mismatched_and_partial_checkpoints_are_refused_or_ignored() {
         .to_string();
     assert!(error.contains("no complete checkpoint"), "{error}");
 }
+
+#[test]
+fn enwik8_from_its_zip_trains_and_evaluates_on_the_test_split() {
+    use std::io::Write;
+    let dir = scratch("enwik8");
+    let text: Vec<u8> =
+        std::iter::repeat(b"<page><title>Reformer</title> attends by hashing. ".as_slice())
+            .flatten()
+            .copied()
+            .take(20_000)
+            .collect();
+    let path = dir.join("enwik8.zip");
+    let mut writer = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+    writer
+        .start_file("enwik8", zip::write::SimpleFileOptions::default())
+        .unwrap();
+    writer.write_all(&text).unwrap();
+    writer.finish().unwrap();
+
+    let mut settings = tiny_bytes(&path);
+    settings.data = reformer_train::settings::TrainSettings::bytes_default(&path).data;
+    assert!(matches!(
+        settings.data,
+        reformer_train::settings::DataSettings::Enwik8 { .. }
+    ));
+    let mut trainer = Trainer::new(settings, &Device::flex()).unwrap();
+    trainer.train_step().unwrap();
+    let test = trainer.evaluate(reformer_datasets::Split::Test).unwrap();
+    // The test split (the last 5%, 1,000 bytes) has 31 windows of 32; 2 batches of 2 are
+    // evaluated, each window scoring 31 positions.
+    assert_eq!(test.tokens, 2 * 2 * 31);
+    assert!(test.loss.is_finite());
+}
