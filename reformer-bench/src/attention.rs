@@ -10,7 +10,7 @@ use reformer_core::attention::{AttentionBlock, Hashing, draw_rotations};
 use reformer_core::random::standard_normal;
 
 use crate::chart::{Series, log_log_svg};
-use crate::process::{device_reserved_mib, peak_rss_mib, run_child};
+use crate::process::{device_pool_cell, device_reserved_mib, peak_rss_mib, run_child};
 use crate::reference::reference_config;
 
 /// Arguments of `reformer-bench attention`.
@@ -124,9 +124,7 @@ pub fn run(args: &AttentionArgs) -> anyhow::Result<()> {
                     "{kind:>8} {length:>8} {:>12.3} {:>15.0} {:>17}",
                     result["seconds"].as_f64().unwrap_or(f64::NAN),
                     result["peak_rss_mib"].as_f64().unwrap_or(f64::NAN),
-                    result["device_reserved_mib"]
-                        .as_f64()
-                        .map_or("-".into(), |m| format!("{m:.0}")),
+                    device_pool_cell(&result),
                 );
             }
         }

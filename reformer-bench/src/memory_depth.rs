@@ -1,7 +1,7 @@
 //! `memory-depth`: peak memory and time of one training step as the model gets deeper,
 //! with reversible layers and with plain autodiff.
 
-use crate::process::{device_reserved_mib, peak_rss_mib, run_child};
+use crate::process::{device_pool_cell, device_reserved_mib, peak_rss_mib, run_child};
 use crate::reference::{reference_config, timed_train_steps};
 
 /// Arguments of `reformer-bench memory-depth`.
@@ -64,9 +64,7 @@ pub fn run(args: &MemoryDepthArgs) -> anyhow::Result<()> {
                     layers,
                     result["path"].as_str().unwrap_or("?"),
                     result["peak_rss_mib"].as_f64().unwrap_or(f64::NAN),
-                    result["device_reserved_mib"]
-                        .as_f64()
-                        .map_or("-".to_string(), |mib| format!("{mib:.0}")),
+                    device_pool_cell(&result),
                     result["step_s"].as_f64().unwrap_or(f64::NAN),
                 );
             }

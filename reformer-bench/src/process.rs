@@ -50,3 +50,10 @@ pub fn device_reserved_mib(device: &burn::tensor::Device) -> Option<f64> {
         .memory_pool_usage()
         .map(|usage| usage.bytes_reserved as f64 / (1024.0 * 1024.0))
 }
+
+/// The device-pool column of a result row: whole MiB, or `-` where the device reports none.
+pub fn device_pool_cell(result: &serde_json::Value) -> String {
+    result["device_reserved_mib"]
+        .as_f64()
+        .map_or("-".to_string(), |mib| format!("{mib:.0}"))
+}

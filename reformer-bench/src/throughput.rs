@@ -3,7 +3,7 @@
 
 use reformer_core::device::available_devices;
 
-use crate::process::{device_reserved_mib, peak_rss_mib, run_child};
+use crate::process::{device_pool_cell, device_reserved_mib, peak_rss_mib, run_child};
 use crate::reference::{reference_config, timed_train_steps};
 
 /// Arguments of `reformer-bench throughput`.
@@ -78,9 +78,7 @@ pub fn run(args: &ThroughputArgs) -> anyhow::Result<()> {
                     result["tokens_per_second"].as_f64().unwrap_or(f64::NAN),
                     result["step_s"].as_f64().unwrap_or(f64::NAN),
                     result["peak_rss_mib"].as_f64().unwrap_or(f64::NAN),
-                    result["device_reserved_mib"]
-                        .as_f64()
-                        .map_or("-".into(), |m| format!("{m:.0}")),
+                    device_pool_cell(&result),
                 );
             }
         }

@@ -65,13 +65,7 @@ impl burn::module::ModuleMapper for SeededInit {
             Some(std) if self.path.iter().any(|p| p == "position_embeddings") => std,
             _ => self.initializer_range,
         };
-        let label = self
-            .path
-            .join(".")
-            .bytes()
-            .fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
-                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-            });
+        let label = crate::random::fnv1a64(self.path.join(".").as_bytes());
         let seed = crate::random::derive_seed(self.seed, &[label]);
         param.map(|tensor| {
             let fresh = crate::random::standard_normal(seed, tensor.dims(), &tensor.device()) * std;

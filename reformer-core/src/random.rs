@@ -71,3 +71,11 @@ pub fn keep_mask<const D: usize>(
     let values: Vec<bool> = (0..count).map(|_| rng.random::<f64>() >= drop).collect();
     Tensor::from_data(TensorData::new(values, shape), device)
 }
+
+/// FNV-1a, 64-bit: a stable hash of bytes (parameter paths, checkpoint files), the same in
+/// every build and on every platform.
+pub fn fnv1a64(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}

@@ -45,9 +45,7 @@ pub struct FileDigest {
 
 impl FileDigest {
     fn of(name: &str, data: &[u8]) -> Self {
-        let hash = data.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        });
+        let hash = reformer_core::random::fnv1a64(data);
         Self {
             name: name.to_string(),
             bytes: data.len() as u64,
