@@ -40,6 +40,7 @@ enum Command {
 }
 
 fn main() -> anyhow::Result<()> {
+    reformer_core::allocator::reuse_freed_memory();
     match Cli::parse().command {
         Command::Attention(args) => attention::run(&args),
         Command::Compare(args) => compare::run(&args),

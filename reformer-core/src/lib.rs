@@ -10,6 +10,7 @@
 //! The code is written once over Burn 0.22's `Tensor` and runs on every device compiled in
 //! (see [`device`]).
 
+pub mod allocator;
 pub mod attention;
 pub mod config;
 pub mod device;

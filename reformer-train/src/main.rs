@@ -96,6 +96,7 @@ fn settle_device(command: &mut Command) {
 }
 
 fn main() -> ExitCode {
+    reformer_core::allocator::reuse_freed_memory();
     let mut command = Cli::parse()
         .command
         .unwrap_or_else(|| Command::Train(train::TrainArgs::default()));
