@@ -2,7 +2,7 @@
 
 use burn::tensor::Tensor;
 
-use crate::random::keep_mask;
+use crate::random::keep_scale;
 
 /// Zeroes each element with probability `prob` and scales the rest by `1 / (1 - prob)`.
 ///
@@ -15,8 +15,8 @@ use crate::random::keep_mask;
 pub fn seeded_dropout<const D: usize>(x: Tensor<D>, prob: f64, seed: Option<u64>) -> Tensor<D> {
     match seed {
         Some(seed) if prob > 0.0 => {
-            let mask = keep_mask(seed, prob, x.dims(), &x.device());
-            x.mask_fill(mask.bool_not(), 0.0) * (1.0 / (1.0 - prob))
+            let scale = keep_scale(seed, prob, x.dims(), &x.device());
+            x * scale
         }
         _ => x,
     }

@@ -31,9 +31,12 @@ pub enum Site {
     FinalNorm = 7,
 }
 
+/// SplitMix64's increment (2⁶⁴ divided by the golden ratio).
+const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+
 /// SplitMix64's finaliser: a cheap, well-mixed hash of one word.
 fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = z.wrapping_add(GOLDEN_GAMMA);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
@@ -59,6 +62,27 @@ pub fn standard_normal<const D: usize>(seed: u64, shape: [usize; D], device: &De
     Tensor::from_data(TensorData::new(values, shape), device)
 }
 
+/// `count` values, each `kept` with probability `1 - drop` and else `dropped`, drawn from
+/// `seed`.
+///
+/// The draws are SplitMix64's sequence from `seed`, two 32-bit draws per 64-bit word; an
+/// element is kept when its draw is at least `drop · 2³²`. Statistically sound for dropout,
+/// and several times cheaper than a cipher-based generator, which matters for the millions
+/// of elements a feed-forward layer drops in every pass.
+fn keep_values<T: Copy>(seed: u64, drop: f64, count: usize, kept: T, dropped: T) -> Vec<T> {
+    let threshold = (drop * 4_294_967_296.0).round() as u64;
+    let pick = |draw: u64| if draw >= threshold { kept } else { dropped };
+    let mut values = vec![dropped; count];
+    for (pair, slots) in values.chunks_mut(2).enumerate() {
+        let word = mix(seed.wrapping_add((pair as u64).wrapping_mul(GOLDEN_GAMMA)));
+        slots[0] = pick(word & 0xFFFF_FFFF);
+        if let Some(second) = slots.get_mut(1) {
+            *second = pick(word >> 32);
+        }
+    }
+    values
+}
+
 /// A keep-mask with each element kept with probability `1 - drop`, drawn from `seed`.
 pub fn keep_mask<const D: usize>(
     seed: u64,
@@ -66,9 +90,20 @@ pub fn keep_mask<const D: usize>(
     shape: [usize; D],
     device: &Device,
 ) -> Tensor<D, Bool> {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let count = shape.iter().product();
-    let values: Vec<bool> = (0..count).map(|_| rng.random::<f64>() >= drop).collect();
+    let values = keep_values(seed, drop, shape.iter().product(), true, false);
+    Tensor::from_data(TensorData::new(values, shape), device)
+}
+
+/// The draws of [`keep_mask`] as inverted-dropout factors: `1 / (1 - drop)` where kept, 0
+/// where dropped, so dropout is one multiplication.
+pub fn keep_scale<const D: usize>(
+    seed: u64,
+    drop: f64,
+    shape: [usize; D],
+    device: &Device,
+) -> Tensor<D> {
+    let scale = (1.0 / (1.0 - drop)) as f32;
+    let values = keep_values(seed, drop, shape.iter().product(), scale, 0.0);
     Tensor::from_data(TensorData::new(values, shape), device)
 }
 
