@@ -17,10 +17,17 @@ pub fn logsumexp<const D: usize>(x: Tensor<D>, dim: usize) -> Tensor<D> {
 
 /// Attention probabilities `exp(s − logsumexp(s))` and the log-normaliser, along the last axis.
 ///
+/// Computed as `exp(s − max) · exp(max − lse)`: one exponential of the whole score tensor
+/// instead of two, and the same float32 numbers as HuggingFace's `exp(s − lse)` where the
+/// parity note above matters (a row of equal mask values gets `exp(0) · exp(0)`).
+///
 /// # Shapes
 /// - scores: `[..., keys]`
 /// - output: (`[..., keys]`, `[..., 1]`)
 pub fn softmax_with_lse<const D: usize>(scores: Tensor<D>) -> (Tensor<D>, Tensor<D>) {
-    let lse = logsumexp(scores.clone(), D - 1);
-    ((scores - lse.clone()).exp(), lse)
+    let max = scores.clone().detach().max_dim(D - 1);
+    let shifted = (scores - max.clone()).exp();
+    let lse = shifted.clone().sum_dim(D - 1).log() + max.clone();
+    let probs = shifted * (max - lse.clone()).exp();
+    (probs, lse)
 }
