@@ -67,6 +67,22 @@ pub fn parse_device(name: &str) -> Result<Device> {
     }
 }
 
+/// Whether `device` (with or without autodiff) computes in host memory: flex or ndarray, where
+/// reading a tensor back is a copy rather than a transfer and a wait.
+pub fn is_host(device: &Device) -> bool {
+    let device = device.clone().inner();
+    #[cfg(feature = "flex")]
+    if device == Device::flex() {
+        return true;
+    }
+    #[cfg(feature = "ndarray")]
+    #[allow(deprecated)]
+    if device == Device::ndarray() {
+        return true;
+    }
+    false
+}
+
 /// The name of the device to use when none is named: `BURN_DEVICE` if set, else the first
 /// CPU backend compiled in (flex, then ndarray), else wgpu.
 pub fn default_device_name() -> String {

@@ -7,8 +7,8 @@ use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use common::{assert_close, random, test_devices};
 use reformer_core::NumBuckets;
 use reformer_core::attention::{
-    FullSelfAttention, Hashing, LocalSelfAttention, LocalSettings, LshSelfAttention, LshSettings,
-    draw_rotations, merge_heads, split_heads,
+    BucketOrder, FullSelfAttention, Hashing, LocalSelfAttention, LocalSettings, LshSelfAttention,
+    LshSettings, draw_rotations, merge_heads, split_heads,
 };
 
 const BATCH: usize = 2;
@@ -180,8 +180,9 @@ fn local_attention_is_full_attention_with_a_band_mask() {
     }
 }
 
-/// The device sort puts each round's positions in (bucket, position) order, as a host stable
-/// sort does: random buckets with many ties, and padding in the extra last bucket.
+/// Both bucket sorts (radix on the device, counting on the host) put each round's positions in
+/// (bucket, position) order, as a plain stable sort does: random buckets with many ties, and
+/// padding in the extra last bucket.
 #[test]
 fn bucket_order_is_the_stable_sort_by_round_bucket_position() {
     for (name, device) in test_devices() {
@@ -200,31 +201,39 @@ fn bucket_order_is_the_stable_sort_by_round_bucket_position() {
                 TensorData::new(values.clone(), [BATCH, HEADS, rounds, LENGTH]),
                 &device,
             );
-            let order = reformer_core::attention::BucketOrder::new(tensor, buckets + 1);
-            let sorted = order
-                .sorted
-                .to_data()
-                .convert::<i64>()
-                .try_into_vec::<i64>()
-                .unwrap();
-            let undo = order
-                .undo
-                .to_data()
-                .convert::<i64>()
-                .try_into_vec::<i64>()
-                .unwrap();
-            let total = rounds * LENGTH;
-            for row in 0..BATCH * HEADS {
-                let keys = &values[row * total..(row + 1) * total];
-                let mut expected: Vec<usize> = (0..total).collect();
-                expected.sort_by_key(|&t| (t / LENGTH, keys[t], t % LENGTH));
-                let got: Vec<usize> = sorted[row * total..(row + 1) * total]
-                    .iter()
-                    .map(|&t| t as usize)
-                    .collect();
-                assert_eq!(got, expected, "{name} {buckets} buckets, row {row}");
-                for (rank, &t) in got.iter().enumerate() {
-                    assert_eq!(undo[row * total + t] as usize, rank, "{name} undo");
+            for (path, order) in [
+                ("chosen", BucketOrder::new(tensor.clone(), buckets + 1)),
+                (
+                    "on device",
+                    BucketOrder::on_device(tensor.clone(), buckets + 1),
+                ),
+                ("on host", BucketOrder::on_host(tensor, buckets + 1)),
+            ] {
+                let sorted = order
+                    .sorted
+                    .to_data()
+                    .convert::<i64>()
+                    .try_into_vec::<i64>()
+                    .unwrap();
+                let undo = order
+                    .undo
+                    .to_data()
+                    .convert::<i64>()
+                    .try_into_vec::<i64>()
+                    .unwrap();
+                let total = rounds * LENGTH;
+                for row in 0..BATCH * HEADS {
+                    let keys = &values[row * total..(row + 1) * total];
+                    let mut expected: Vec<usize> = (0..total).collect();
+                    expected.sort_by_key(|&t| (t / LENGTH, keys[t], t % LENGTH));
+                    let got: Vec<usize> = sorted[row * total..(row + 1) * total]
+                        .iter()
+                        .map(|&t| t as usize)
+                        .collect();
+                    assert_eq!(got, expected, "{name} {path}: {buckets} buckets, row {row}");
+                    for (rank, &t) in got.iter().enumerate() {
+                        assert_eq!(undo[row * total + t] as usize, rank, "{name} {path}: undo");
+                    }
                 }
             }
         }

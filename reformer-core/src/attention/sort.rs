@@ -1,6 +1,8 @@
 //! The stable sort of LSH attention: by (round, bucket, position).
 
-use burn::tensor::{IndexingUpdateOp, Int, Tensor};
+use burn::tensor::{IndexingUpdateOp, Int, Tensor, TensorData};
+
+use crate::device::is_host;
 
 /// The sorting permutation of hashed positions and its inverse.
 #[derive(Debug, Clone)]
@@ -51,12 +53,23 @@ pub fn stable_sort_indices(keys: Tensor<4, Int>, num_keys: usize) -> Tensor<4, I
 }
 
 impl BucketOrder {
-    /// Sorts every round's positions by bucket, ties by position; rounds stay in order.
+    /// Sorts every round's positions by bucket, ties by position; rounds stay in order. On a
+    /// CPU backend ([`is_host`]) by [`on_host`](Self::on_host), elsewhere by
+    /// [`on_device`](Self::on_device).
     ///
     /// # Shapes
     /// - buckets: `[batch, heads, num_hashes, length]`, values in `0..num_buckets`
     /// - sorted, undo: `[batch, heads, num_hashes·length]`
     pub fn new(buckets: Tensor<4, Int>, num_buckets: usize) -> Self {
+        if is_host(&buckets.device()) {
+            Self::on_host(buckets, num_buckets)
+        } else {
+            Self::on_device(buckets, num_buckets)
+        }
+    }
+
+    /// The order by the radix sort of [`stable_sort_indices`], without leaving the device.
+    pub fn on_device(buckets: Tensor<4, Int>, num_buckets: usize) -> Self {
         let [batch, heads, num_hashes, length] = buckets.dims();
         let device = buckets.device();
         let dtype = buckets.dtype();
@@ -75,6 +88,51 @@ impl BucketOrder {
             .zeros_like()
             .scatter(2, sorted.clone(), flat, IndexingUpdateOp::Add);
         Self { sorted, undo }
+    }
+
+    /// The order by a counting sort on the host: where tensors live in host memory, reading
+    /// the buckets back is a copy, and one pass per row replaces the radix sort's hundred-odd
+    /// small tensor operations.
+    pub fn on_host(buckets: Tensor<4, Int>, num_buckets: usize) -> Self {
+        let [batch, heads, num_hashes, length] = buckets.dims();
+        let (device, dtype) = (buckets.device(), buckets.dtype());
+        let keys: Vec<i64> = buckets.into_data().iter::<i64>().collect();
+        let total = num_hashes * length;
+        let mut sorted = vec![0i64; keys.len()];
+        let mut next_slot = vec![0usize; num_buckets + 1];
+        for (row, (keys, sorted)) in keys
+            .chunks(length)
+            .zip(sorted.chunks_mut(length))
+            .enumerate()
+        {
+            let round_offset = (row % num_hashes) * length;
+            next_slot.fill(0);
+            for &key in keys {
+                next_slot[key as usize + 1] += 1;
+            }
+            for key in 0..num_buckets {
+                next_slot[key + 1] += next_slot[key];
+            }
+            for (position, &key) in keys.iter().enumerate() {
+                let slot = &mut next_slot[key as usize];
+                sorted[*slot] = (round_offset + position) as i64;
+                *slot += 1;
+            }
+        }
+        let mut undo = vec![0i64; sorted.len()];
+        for (sorted, undo) in sorted.chunks(total).zip(undo.chunks_mut(total)) {
+            for (rank, &flat) in sorted.iter().enumerate() {
+                undo[flat as usize] = rank as i64;
+            }
+        }
+        let tensor = |values: Vec<i64>| {
+            Tensor::<3, Int>::from_data(TensorData::new(values, [batch, heads, total]), &device)
+                .cast(dtype)
+        };
+        Self {
+            sorted: tensor(sorted),
+            undo: tensor(undo),
+        }
     }
 }
 
