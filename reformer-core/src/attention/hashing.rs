@@ -57,7 +57,11 @@ pub fn hash_vectors(
     for &factor in buckets.factors() {
         let half = factor / 2;
         let slice = rotated.clone().slice_dim(4, offset..offset + half);
-        let bucket = Tensor::cat(vec![slice.clone(), slice.neg()], 4).argmax(4) * stride as i64;
+        // argmax over [x; −x] without building it: max(x) wins over −min(x), ties included,
+        // as the first half comes first.
+        let (max, up) = slice.clone().max_dim_with_indices(4);
+        let (min, down) = slice.min_dim_with_indices(4);
+        let bucket = up.mask_where(max.lower(min.neg()), down + half as i64) * stride as i64;
         result = Some(match result {
             Some(sum) => sum + bucket,
             None => bucket,

@@ -131,32 +131,34 @@ impl LshSelfAttention {
         let [_, heads, _, head_size] = query_key.dims();
         let total = s.num_hashes * length;
 
-        // Gather queries, keys and values into sorted order.
+        // Queries in sorted order, chunked; each chunk's keys and values are those of its own
+        // and its neighbouring chunks, gathered straight from position order (one row copy,
+        // rather than a sort gather and a concatenation per neighbour).
         let positions = order.sorted.clone().remainder_scalar(length as i64);
-        let keys = gather_rows(unit_norm_keys(query_key.clone()), positions.clone());
-        let queries = gather_rows(query_key, positions.clone());
-        let value = gather_rows(value, positions.clone());
-
-        let chunk = |x: Tensor<4>| split_chunks(x, s.chunk_length);
-        let adjacent = |x: Tensor<5>| look_adjacent(x, s.chunks_before, s.chunks_after);
         let query_positions = split_chunks_3d(positions.clone(), s.chunk_length);
         let key_positions = look_adjacent(query_positions.clone(), s.chunks_before, s.chunks_after);
+        let [_, _, chunks, window] = key_positions.dims();
+        let window_index = key_positions
+            .clone()
+            .reshape([batch, heads, chunks * window]);
+        let windows = |x: Tensor<4>| {
+            gather_rows(x, window_index.clone()).reshape([batch, heads, chunks, window, head_size])
+        };
+        let keys = windows(unit_norm_keys(query_key.clone()));
+        let value = windows(value);
+        let queries = split_chunks(gather_rows(query_key, positions), s.chunk_length);
         let key_keep = keep.map(|keep| {
-            let keep = keep
-                .int()
+            keep.int()
                 .unsqueeze_dim::<3>(1)
-                .expand([batch, heads, length]);
-            let sorted_keep = keep.gather(2, positions).equal_elem(1);
-            look_adjacent(
-                split_chunks_3d(sorted_keep, s.chunk_length),
-                s.chunks_before,
-                s.chunks_after,
-            )
+                .expand([batch, heads, length])
+                .gather(2, window_index.clone())
+                .equal_elem(1)
+                .reshape([batch, heads, chunks, window])
         });
         let (out, lse) = attend(
-            chunk(queries),
-            adjacent(chunk(keys)),
-            adjacent(chunk(value)),
+            queries,
+            keys,
+            value,
             query_positions,
             key_positions,
             key_keep,
