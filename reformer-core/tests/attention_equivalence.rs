@@ -209,18 +209,13 @@ fn bucket_order_is_the_stable_sort_by_round_bucket_position() {
                 ),
                 ("on host", BucketOrder::on_host(tensor, buckets + 1)),
             ] {
-                let sorted = order
-                    .sorted
-                    .to_data()
-                    .convert::<i64>()
-                    .try_into_vec::<i64>()
-                    .unwrap();
-                let undo = order
-                    .undo
-                    .to_data()
-                    .convert::<i64>()
-                    .try_into_vec::<i64>()
-                    .unwrap();
+                let on_host = |t: Tensor<3, Int>| {
+                    t.into_data()
+                        .convert::<i64>()
+                        .try_into_vec::<i64>()
+                        .unwrap()
+                };
+                let (sorted, undo) = (on_host(order.sorted), on_host(order.undo));
                 let total = rounds * LENGTH;
                 for row in 0..BATCH * HEADS {
                     let keys = &values[row * total..(row + 1) * total];
