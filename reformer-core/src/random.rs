@@ -8,6 +8,7 @@ use burn::tensor::{Bool, Device, Tensor, TensorData};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
+use rayon::prelude::*;
 
 /// Where in a layer a random draw happens; mixed into the layer's seed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,6 +63,17 @@ pub fn standard_normal<const D: usize>(seed: u64, shape: [usize; D], device: &De
     Tensor::from_data(TensorData::new(values, shape), device)
 }
 
+/// The drop threshold of probability `drop`: a 32-bit draw below it drops its element.
+fn drop_threshold(drop: f64) -> u64 {
+    (drop * 4_294_967_296.0).round() as u64
+}
+
+/// SplitMix64's word number `pair` from `seed`: the 32-bit draws of elements `2·pair` (low
+/// half) and `2·pair + 1` (high half).
+fn draw_pair(seed: u64, pair: u64) -> u64 {
+    mix(seed.wrapping_add(pair.wrapping_mul(GOLDEN_GAMMA)))
+}
+
 /// `count` values, each `kept` with probability `1 - drop` and else `dropped`, drawn from
 /// `seed`.
 ///
@@ -69,18 +81,48 @@ pub fn standard_normal<const D: usize>(seed: u64, shape: [usize; D], device: &De
 /// element is kept when its draw is at least `drop · 2³²`. Statistically sound for dropout,
 /// and several times cheaper than a cipher-based generator, which matters for the millions
 /// of elements a feed-forward layer drops in every pass.
-fn keep_values<T: Copy>(seed: u64, drop: f64, count: usize, kept: T, dropped: T) -> Vec<T> {
-    let threshold = (drop * 4_294_967_296.0).round() as u64;
+fn keep_values<T: Copy + Send + Sync>(
+    seed: u64,
+    drop: f64,
+    count: usize,
+    kept: T,
+    dropped: T,
+) -> Vec<T> {
+    // Elements per parallel task; even, so a task starts at a word boundary.
+    const BLOCK: usize = 1 << 15;
+    let threshold = drop_threshold(drop);
     let pick = |draw: u64| if draw >= threshold { kept } else { dropped };
     let mut values = vec![dropped; count];
-    for (pair, slots) in values.chunks_mut(2).enumerate() {
-        let word = mix(seed.wrapping_add((pair as u64).wrapping_mul(GOLDEN_GAMMA)));
-        slots[0] = pick(word & 0xFFFF_FFFF);
-        if let Some(second) = slots.get_mut(1) {
-            *second = pick(word >> 32);
-        }
-    }
     values
+        .par_chunks_mut(BLOCK)
+        .enumerate()
+        .for_each(|(block, values)| {
+            let first_pair = (block * BLOCK / 2) as u64;
+            for (pair, slots) in values.chunks_mut(2).enumerate() {
+                let word = draw_pair(seed, first_pair + pair as u64);
+                slots[0] = pick(word & 0xFFFF_FFFF);
+                if let Some(second) = slots.get_mut(1) {
+                    *second = pick(word >> 32);
+                }
+            }
+        });
+    values
+}
+
+/// Element `index` of [`keep_scale`]'s draws from `seed`, computed on its own: kernels that
+/// walk a tensor in their own order use it to drop exactly what [`keep_scale`] would.
+pub fn keep_scale_at(seed: u64, drop: f64, index: u64) -> f32 {
+    let word = draw_pair(seed, index / 2);
+    let draw = if index % 2 == 0 {
+        word & 0xFFFF_FFFF
+    } else {
+        word >> 32
+    };
+    if draw >= drop_threshold(drop) {
+        (1.0 / (1.0 - drop)) as f32
+    } else {
+        0.0
+    }
 }
 
 /// A keep-mask with each element kept with probability `1 - drop`, drawn from `seed`.

@@ -5,6 +5,7 @@ mod common;
 use burn::tensor::Tensor;
 use common::test_devices;
 use reformer_core::dropout::seeded_dropout;
+use reformer_core::random::{keep_scale, keep_scale_at};
 
 #[test]
 fn drops_at_the_requested_rate_and_scales_the_rest() {
@@ -51,5 +52,24 @@ fn the_seed_decides_the_mask_and_no_seed_means_no_dropout() {
             .try_into_vec::<f32>()
             .unwrap();
         assert_eq!(unchanged, input, "{name}: p = 0");
+    }
+}
+
+/// Kernels that walk a tensor in their own order draw element by element; they must drop
+/// exactly what the whole-tensor draw drops, across the parallel draw's block boundaries.
+#[test]
+fn one_element_draws_equal_the_whole_tensor_draw() {
+    let device = burn::tensor::Device::default();
+    let count = 70_001;
+    let whole: Vec<f32> = keep_scale(9, 0.2, [count], &device)
+        .into_data()
+        .try_into_vec::<f32>()
+        .unwrap();
+    for (index, &factor) in whole.iter().enumerate() {
+        assert_eq!(
+            keep_scale_at(9, 0.2, index as u64),
+            factor,
+            "element {index}"
+        );
     }
 }
