@@ -1,8 +1,18 @@
-//! Reading gradients out by parameter, for comparisons and reports.
+//! Fresh autodiff leaves, and reading gradients out by parameter for comparisons and reports.
 
 use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
 use burn::tensor::Tensor;
+
+/// A float tensor as a fresh leaf of an autodiff graph.
+pub(crate) fn leaf<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    x.detach().autodiff().require_grad()
+}
+
+/// The gradient of `x`'s leaf, which every leaf that reaches the objective has.
+pub(crate) fn grad_of<const D: usize>(x: &Tensor<D>, grads: &burn::tensor::Gradients) -> Tensor<D> {
+    x.grad(grads).expect("the leaf reaches the objective")
+}
 
 /// A parameter's path in the module (`layers.0.attention.output.weight`) and flattened values.
 #[derive(Debug, Clone)]

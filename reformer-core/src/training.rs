@@ -12,6 +12,7 @@ use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::tensor::{Int, Tensor};
 
 use crate::error::Result;
+use crate::grads::{grad_of, leaf};
 use crate::model::{LayerStack, PreparedInput, ReformerLm};
 use crate::randomness::Randomness;
 
@@ -22,16 +23,6 @@ pub struct TrainStep {
     pub loss: Tensor<1>,
     /// The gradient of the loss for every parameter, ready for `ModuleOptimizer::step`.
     pub grads: GradientsParams,
-}
-
-/// A float tensor as a fresh leaf of an autodiff graph.
-fn leaf<const D: usize>(x: Tensor<D>) -> Tensor<D> {
-    x.detach().autodiff().require_grad()
-}
-
-/// The gradient of `x`'s leaf, which every leaf that reaches the loss has.
-fn grad_of<const D: usize>(x: &Tensor<D>, grads: &burn::tensor::Gradients) -> Tensor<D> {
-    x.grad(grads).expect("the leaf reaches the loss")
 }
 
 impl ReformerLm {
@@ -106,16 +97,16 @@ impl ReformerLm {
 
             // y1 = x1 + F(x2), with the forward pass's buckets.
             let hashing = self.replay_hashing(index, hashings[index].take(), randomness, &device);
-            let x2_leaf = leaf(x2.clone());
-            let f = layer
-                .attention
-                .forward(x2_leaf.clone(), input.keep.clone(), hashing, seed)
-                .hidden;
-            let mut grads = (f.clone() * dx1.clone().autodiff()).sum().backward();
-            let dx2 = dy2 + grad_of(&x2_leaf, &grads).inner();
-            let part = GradientsParams::from_module(&mut grads, &layer.attention);
-            accumulator.accumulate(self, part);
-            let x1 = y1 - f.detach().inner();
+            let f = layer.attention.forward_with_grads(
+                x2.clone(),
+                dx1.clone(),
+                input.keep.clone(),
+                hashing,
+                seed,
+            );
+            let dx2 = dy2 + f.input_grad;
+            accumulator.accumulate(self, f.params);
+            let x1 = y1 - f.output;
 
             (y1, y2, dy1, dy2) = (x1, x2, dx1, dx2);
         }

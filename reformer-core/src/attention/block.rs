@@ -2,13 +2,16 @@
 
 use burn::module::Module;
 use burn::nn::{LayerNorm, LayerNormConfig, Linear};
+use burn::optim::GradientsParams;
 use burn::tensor::{Bool, Device, Int, Tensor};
 
 use super::full::FullSelfAttention;
 use super::local::{LocalSelfAttention, LocalSettings};
 use super::lsh::{Hashing, LshSelfAttention, LshSettings};
 use crate::config::{AttentionKind, ReformerConfig};
+use crate::device::is_host;
 use crate::dropout::seeded_dropout;
+use crate::grads::{grad_of, leaf};
 use crate::init::normal_linear;
 use crate::random::{Site, site_seed};
 
@@ -35,6 +38,17 @@ pub struct AttentionBlock {
     pub output: Linear,
     /// Dropout after the output projection.
     pub dropout: f64,
+}
+
+/// The output of an attention block at one input and the gradients through it.
+#[derive(Debug)]
+pub struct BlockGradients {
+    /// `[batch, length, hidden]`, without autodiff.
+    pub output: Tensor<3>,
+    /// The gradient for the input, `[batch, length, hidden]`, without autodiff.
+    pub input_grad: Tensor<3>,
+    /// The gradients of the block's parameters.
+    pub params: GradientsParams,
 }
 
 /// What an attention block produced.
@@ -126,10 +140,83 @@ impl AttentionBlock {
             SelfAttention::Local(local) => (local.forward(normed, keep, probs_seed), None),
             SelfAttention::Full(full) => (full.forward(normed, keep, probs_seed), None),
         };
-        let output_seed = layer_seed.map(|seed| site_seed(seed, Site::AttentionOutput, 0));
         AttentionOutput {
-            hidden: seeded_dropout(self.output.forward(context), self.dropout, output_seed),
+            hidden: self.project_output(context, layer_seed),
             buckets,
         }
+    }
+
+    /// The output at `input` and the gradients of `Σ output · output_grad` for the input and
+    /// the parameters: the reversible backward's step through `F`.
+    ///
+    /// An LSH layer replaying its buckets on a CPU backend differentiates its attention with
+    /// the host kernel ([`LshSelfAttention::forward_with_grads`]), which keeps no autodiff
+    /// graph of the scores; everything else goes through autodiff.
+    ///
+    /// # Shapes
+    /// - input, output_grad: `[batch, length, hidden]`, without autodiff
+    /// - keep: `[batch, length]`, false at padding
+    pub fn forward_with_grads(
+        &self,
+        input: Tensor<3>,
+        output_grad: Tensor<3>,
+        keep: Option<Tensor<2, Bool>>,
+        hashing: Option<Hashing>,
+        layer_seed: Option<u64>,
+    ) -> BlockGradients {
+        let input = leaf(input);
+        let (output, attention_objective) = match (&self.self_attention, hashing) {
+            (SelfAttention::Lsh(lsh), Some(Hashing::Buckets(buckets)))
+                if is_host(&input.device()) && input.dims()[1] > lsh.settings.chunk_length =>
+            {
+                let normed = self.layer_norm.forward(input.clone());
+                let probs_seed = layer_seed.map(|seed| site_seed(seed, Site::AttentionProbs, 0));
+                let context_grad = self.context_grad(output_grad.clone(), layer_seed);
+                let (context, objective) =
+                    lsh.forward_with_grads(normed, context_grad, keep, buckets, probs_seed);
+                let output = self.project_output(context.autodiff(), layer_seed);
+                (output, Some(objective))
+            }
+            (_, hashing) => {
+                let output = self
+                    .forward(input.clone(), keep, hashing, layer_seed)
+                    .hidden;
+                (output, None)
+            }
+        };
+        let mut objective = (output.clone() * output_grad.autodiff()).sum();
+        if let Some(attention_objective) = attention_objective {
+            objective = objective + attention_objective;
+        }
+        let mut grads = objective.backward();
+        BlockGradients {
+            output: output.detach().inner(),
+            input_grad: grad_of(&input, &grads).inner(),
+            params: GradientsParams::from_module(&mut grads, self),
+        }
+    }
+
+    /// `dropout(W_o · context)`.
+    ///
+    /// # Shapes
+    /// - context: `[batch, length, heads·head_size]`
+    /// - output: `[batch, length, hidden]`
+    fn project_output(&self, context: Tensor<3>, layer_seed: Option<u64>) -> Tensor<3> {
+        let output_seed = layer_seed.map(|seed| site_seed(seed, Site::AttentionOutput, 0));
+        seeded_dropout(self.output.forward(context), self.dropout, output_seed)
+    }
+
+    /// The gradient for the context of `Σ project_output(context) · output_grad`, which does
+    /// not depend on the context (the projection is linear, without bias):
+    /// `dropout(output_grad) · W_oᵀ`, with the same dropout draws.
+    ///
+    /// # Shapes
+    /// - output_grad: `[batch, length, hidden]`
+    /// - output: `[batch, length, heads·head_size]`
+    fn context_grad(&self, output_grad: Tensor<3>, layer_seed: Option<u64>) -> Tensor<3> {
+        let output_seed = layer_seed.map(|seed| site_seed(seed, Site::AttentionOutput, 0));
+        let weight = self.output.weight.val().detach().inner();
+        seeded_dropout(output_grad, self.dropout, output_seed)
+            .matmul(weight.transpose().unsqueeze::<3>())
     }
 }

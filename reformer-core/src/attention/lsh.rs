@@ -2,16 +2,18 @@
 
 use burn::module::Module;
 use burn::nn::Linear;
-use burn::tensor::{Bool, Device, Int, Tensor};
+use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
 use super::attend::{AttendOptions, attend};
 use super::chunks::{look_adjacent, split_chunks, split_chunks_3d};
 use super::full::shared_qk_attention;
 use super::hashing::hash_vectors;
 use super::heads::{gather_rows, merge_heads, split_heads, unit_norm_keys};
+use super::host_kernel::{HostLsh, HostLshInputs};
 use super::softmax::logsumexp;
 use super::sort::BucketOrder;
 use crate::config::NumBuckets;
+use crate::device::is_host;
 use crate::init::normal_linear;
 
 /// How an LSH layer gets its buckets.
@@ -101,15 +103,9 @@ impl LshSelfAttention {
         dropout_seed: Option<u64>,
     ) -> LshOutput {
         let s = &self.settings;
-        let [batch, length, _] = input.dims();
-        let query_key = split_heads(self.query_key.forward(input.clone()), s.heads);
-        let value = split_heads(self.value.forward(input), s.heads);
-        let options = AttendOptions {
-            causal: s.causal,
-            self_mask: true,
-            dropout: s.dropout,
-            dropout_seed,
-        };
+        let length = input.dims()[1];
+        let (query_key, value) = self.project(input);
+        let options = self.options(dropout_seed);
         if length <= s.chunk_length {
             return LshOutput {
                 context: merge_heads(shared_qk_attention(query_key, value, keep, options)),
@@ -128,7 +124,112 @@ impl LshSelfAttention {
         };
         // Buckets lie in 0..=total: the extra one holds padding.
         let order = BucketOrder::new(buckets.clone(), s.buckets.total() + 1);
-        let [_, heads, _, head_size] = query_key.dims();
+        let keys = unit_norm_keys(query_key.clone());
+        let context = if is_host(&query_key.device()) && !query_key.is_tracked() {
+            let host = HostTensors::new(query_key, keys, value, order, keep);
+            let context = self.host_kernel(&host, dropout_seed).forward(host.inputs());
+            host.upload(context)
+        } else {
+            self.attend_in_chunks(query_key, keys, value, order, keep, options)
+        };
+        LshOutput {
+            context: merge_heads(context),
+            buckets: Some(buckets),
+        }
+    }
+
+    /// The context as [`forward`](Self::forward) computes it from LSH buckets, and a scalar
+    /// whose gradient is that of `Σ context · context_grad`, for the input and the
+    /// parameters: the reversible backward's step through this layer on a CPU backend, done
+    /// by the host kernel without an autodiff graph of the attention itself.
+    ///
+    /// # Shapes
+    /// - input: `[batch, length, hidden]` on an autodiff device, `length` a multiple of the
+    ///   chunk length and more than it
+    /// - context_grad: `[batch, length, heads·head_size]`
+    /// - buckets: `[batch, heads, num_hashes, length]`
+    /// - output: (context `[batch, length, heads·head_size]` without autodiff, `[1]`)
+    pub fn forward_with_grads(
+        &self,
+        input: Tensor<3>,
+        context_grad: Tensor<3>,
+        keep: Option<Tensor<2, Bool>>,
+        buckets: Tensor<4, Int>,
+        dropout_seed: Option<u64>,
+    ) -> (Tensor<3>, Tensor<1>) {
+        let (query_key, value) = self.project(input);
+        let keys = unit_norm_keys(query_key.clone());
+        let order = BucketOrder::new(buckets, self.settings.buckets.total() + 1);
+        let host = HostTensors::new(
+            query_key.clone().detach().inner(),
+            keys.clone().detach().inner(),
+            value.clone().detach().inner(),
+            order,
+            keep,
+        );
+        let context_grad = host_values(split_heads(context_grad, self.settings.heads));
+        let grads = self
+            .host_kernel(&host, dropout_seed)
+            .forward_backward(host.inputs(), &context_grad);
+        let grad = |values| host.upload(values).autodiff();
+        let surrogate = (query_key * grad(grads.queries)).sum()
+            + (keys * grad(grads.keys)).sum()
+            + (value * grad(grads.values)).sum();
+        (merge_heads(host.upload(grads.context)), surrogate)
+    }
+
+    /// The shared query/key and the value projections, split into heads, each
+    /// `[batch, heads, length, head_size]`.
+    fn project(&self, input: Tensor<3>) -> (Tensor<4>, Tensor<4>) {
+        let heads = self.settings.heads;
+        let query_key = split_heads(self.query_key.forward(input.clone()), heads);
+        (query_key, split_heads(self.value.forward(input), heads))
+    }
+
+    fn options(&self, dropout_seed: Option<u64>) -> AttendOptions {
+        AttendOptions {
+            causal: self.settings.causal,
+            self_mask: true,
+            dropout: self.settings.dropout,
+            dropout_seed,
+        }
+    }
+
+    fn host_kernel(&self, host: &HostTensors, dropout_seed: Option<u64>) -> HostLsh {
+        let s = &self.settings;
+        let [batch, heads, length, head_size] = host.shape;
+        HostLsh {
+            batch,
+            heads,
+            length,
+            head_size,
+            num_hashes: s.num_hashes,
+            chunk_length: s.chunk_length,
+            chunks_before: s.chunks_before,
+            chunks_after: s.chunks_after,
+            causal: s.causal,
+            dropout: dropout_seed
+                .filter(|_| s.dropout > 0.0)
+                .map(|seed| (s.dropout, seed)),
+        }
+    }
+
+    /// Attention inside the sorted chunks as tensor operations, the rounds merged.
+    ///
+    /// # Shapes
+    /// - query_key, keys, value: `[batch, heads, length, head_size]`
+    /// - output: `[batch, heads, length, head_size]`
+    fn attend_in_chunks(
+        &self,
+        query_key: Tensor<4>,
+        keys: Tensor<4>,
+        value: Tensor<4>,
+        order: BucketOrder,
+        keep: Option<Tensor<2, Bool>>,
+        options: AttendOptions,
+    ) -> Tensor<4> {
+        let s = &self.settings;
+        let [batch, heads, length, head_size] = query_key.dims();
         let total = s.num_hashes * length;
 
         // Queries in sorted order, chunked; each chunk's keys and values are those of its own
@@ -144,7 +245,7 @@ impl LshSelfAttention {
         let windows = |x: Tensor<4>| {
             gather_rows(x, window_index.clone()).reshape([batch, heads, chunks, window, head_size])
         };
-        let keys = windows(unit_norm_keys(query_key.clone()));
+        let keys = windows(keys);
         let value = windows(value);
         let queries = split_chunks(gather_rows(query_key, positions), s.chunk_length);
         let key_keep = keep.map(|keep| {
@@ -169,19 +270,80 @@ impl LshSelfAttention {
         let undo = order.undo;
         let out = gather_rows(out.reshape([batch, heads, total, head_size]), undo.clone());
         let lse = lse.reshape([batch, heads, total]).gather(2, undo);
-        let context = if s.num_hashes == 1 {
-            out
-        } else {
-            let out = out.reshape([batch, heads, s.num_hashes, length, head_size]);
-            let lse = lse.reshape([batch, heads, s.num_hashes, length, 1]);
-            let weights = (lse.clone() - logsumexp(lse, 2)).exp();
-            (out * weights)
-                .sum_dim(2)
-                .reshape([batch, heads, length, head_size])
-        };
-        LshOutput {
-            context: merge_heads(context),
-            buckets: Some(buckets),
+        if s.num_hashes == 1 {
+            return out;
+        }
+        let out = out.reshape([batch, heads, s.num_hashes, length, head_size]);
+        let lse = lse.reshape([batch, heads, s.num_hashes, length, 1]);
+        let weights = (lse.clone() - logsumexp(lse, 2)).exp();
+        (out * weights)
+            .sum_dim(2)
+            .reshape([batch, heads, length, head_size])
+    }
+}
+
+/// The host kernel's inputs read back from their tensors.
+struct HostTensors {
+    /// `[batch, heads, length, head_size]`
+    shape: [usize; 4],
+    device: Device,
+    queries: Vec<f32>,
+    keys: Vec<f32>,
+    values: Vec<f32>,
+    sorted: Vec<usize>,
+    keep: Option<Vec<bool>>,
+}
+
+impl HostTensors {
+    fn new(
+        queries: Tensor<4>,
+        keys: Tensor<4>,
+        values: Tensor<4>,
+        order: BucketOrder,
+        keep: Option<Tensor<2, Bool>>,
+    ) -> Self {
+        Self {
+            shape: queries.dims(),
+            device: queries.device(),
+            queries: host_values(queries),
+            keys: host_values(keys),
+            values: host_values(values),
+            sorted: order
+                .sorted
+                .into_data()
+                .iter::<i64>()
+                .map(|slot| slot as usize)
+                .collect(),
+            keep: keep.map(|keep| {
+                keep.int()
+                    .into_data()
+                    .iter::<i64>()
+                    .map(|k| k != 0)
+                    .collect()
+            }),
         }
     }
+
+    fn inputs(&self) -> HostLshInputs<'_> {
+        HostLshInputs {
+            queries: &self.queries,
+            keys: &self.keys,
+            values: &self.values,
+            sorted: &self.sorted,
+            keep: self.keep.as_deref(),
+        }
+    }
+
+    /// `[batch, heads, length, head_size]` values as a tensor on the inputs' device.
+    fn upload(&self, values: Vec<f32>) -> Tensor<4> {
+        Tensor::from_data(TensorData::new(values, self.shape), &self.device)
+    }
+}
+
+/// A float tensor's values in row-major order.
+fn host_values<const D: usize>(x: Tensor<D>) -> Vec<f32> {
+    x.into_data()
+        .convert::<f32>()
+        .try_into_vec::<f32>()
+        .expect("float values")
 }

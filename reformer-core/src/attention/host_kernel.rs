@@ -1,0 +1,533 @@
+//! LSH attention's chunked core as one kernel over host memory, with its derived backward.
+//!
+//! On the CPU backends the tensor formulation ([`super::attend`]) materialises every
+//! score-sized intermediate (scores, masks, exponentials, probabilities) for all heads and
+//! rounds at once, gathers key windows into new tensors, and autodiff keeps most of it for the
+//! backward pass. This kernel runs one (batch, head) per task and one chunk at a time: rows are
+//! read in place by position, one chunk's scores live in a small buffer, and the reversible
+//! step's backward keeps the probabilities of one head at most.
+//!
+//! It computes what the tensor formulation computes, to float rounding: the same masks, the
+//! same `exp(s − max)·exp(max − lse)` normalisation, the same dropout draws, the same merge of
+//! rounds. The tensor formulation stays the reference the tests hold it to, and the path on
+//! other devices.
+
+use gemm::{Parallelism, gemm};
+use rayon::prelude::*;
+
+use super::attend::{MASK_VALUE, SELF_MASK_VALUE};
+use super::host_softmax::{dot, softmax_grad_rows, softmax_rows};
+use crate::random::keep_scale_at;
+
+/// Shape and settings of one LSH attention call.
+#[derive(Debug, Clone)]
+pub struct HostLsh {
+    /// Batch size.
+    pub batch: usize,
+    /// Heads.
+    pub heads: usize,
+    /// Sequence length, a multiple of `chunk_length`.
+    pub length: usize,
+    /// Size of a query, key or value vector.
+    pub head_size: usize,
+    /// Hash rounds.
+    pub num_hashes: usize,
+    /// Chunk length of the sorted sequence.
+    pub chunk_length: usize,
+    /// Chunks before each chunk its queries see.
+    pub chunks_before: usize,
+    /// Chunks after each chunk its queries see.
+    pub chunks_after: usize,
+    /// Forbid keys at later positions than the query.
+    pub causal: bool,
+    /// Dropout on the probabilities, `(probability, seed)`, drawn as
+    /// [`seeded_dropout`](crate::dropout::seeded_dropout) draws it over the tensor
+    /// formulation's `[batch, heads, chunks, chunk_length, window]` probabilities.
+    pub dropout: Option<(f64, u64)>,
+}
+
+/// The inputs of one call, flattened row-major.
+#[derive(Debug, Clone, Copy)]
+pub struct HostLshInputs<'a> {
+    /// Queries, `[batch, heads, length, head_size]`, in position order.
+    pub queries: &'a [f32],
+    /// Unit-norm keys, `[batch, heads, length, head_size]`, in position order.
+    pub keys: &'a [f32],
+    /// Values, `[batch, heads, length, head_size]`, in position order.
+    pub values: &'a [f32],
+    /// `[batch, heads, num_hashes·length]`: for each sorted slot, `round·length + position`
+    /// ([`BucketOrder::sorted`](super::BucketOrder)).
+    pub sorted: &'a [usize],
+    /// `[batch, length]`, false at padding.
+    pub keep: Option<&'a [bool]>,
+}
+
+/// The output of [`HostLsh::forward_backward`], each `[batch, heads, length, head_size]`.
+#[derive(Debug)]
+pub struct HostLshGrads {
+    /// The attention output.
+    pub context: Vec<f32>,
+    /// Gradient for the queries.
+    pub queries: Vec<f32>,
+    /// Gradient for the keys.
+    pub keys: Vec<f32>,
+    /// Gradient for the values.
+    pub values: Vec<f32>,
+}
+
+/// Every round's output `[rounds, length, head_size]` and log-normaliser `[rounds, length]`
+/// for one head, in position order.
+struct Rounds {
+    out: Vec<f32>,
+    lse: Vec<f32>,
+}
+
+/// One chunk's round, positions and gathered rows.
+struct Chunk {
+    round: usize,
+    /// `[c]`
+    query_positions: Vec<usize>,
+    /// `[w]`
+    key_positions: Vec<usize>,
+    /// `[w]`, true for padding.
+    key_padded: Vec<bool>,
+    /// `[c, d]`
+    queries: Vec<f32>,
+    /// `[w, d]`
+    keys: Vec<f32>,
+    /// `[w, d]`
+    values: Vec<f32>,
+    /// Dropout factors `[c, w]` (empty without dropout).
+    factors: Vec<f32>,
+}
+
+impl HostLsh {
+    fn window(&self) -> usize {
+        self.chunk_length * (1 + self.chunks_before + self.chunks_after)
+    }
+
+    fn chunks(&self) -> usize {
+        self.num_hashes * self.length / self.chunk_length
+    }
+
+    fn head_len(&self) -> usize {
+        self.length * self.head_size
+    }
+
+    /// The attention output `[batch, heads, length, head_size]`.
+    pub fn forward(&self, inputs: HostLshInputs) -> Vec<f32> {
+        let mut context = vec![0.0; self.batch * self.heads * self.head_len()];
+        context
+            .par_chunks_mut(self.head_len())
+            .enumerate()
+            .for_each(|(head, context)| {
+                let rounds = self.head_forward(head, inputs, None);
+                self.merge(&rounds, context);
+            });
+        context
+    }
+
+    /// The attention output and the gradients of `Σ output · output_grad` for the queries,
+    /// keys and values.
+    ///
+    /// # Shapes
+    /// - output_grad: `[batch, heads, length, head_size]`
+    pub fn forward_backward(&self, inputs: HostLshInputs, output_grad: &[f32]) -> HostLshGrads {
+        let size = self.batch * self.heads * self.head_len();
+        let mut grads = HostLshGrads {
+            context: vec![0.0; size],
+            queries: vec![0.0; size],
+            keys: vec![0.0; size],
+            values: vec![0.0; size],
+        };
+        let n = self.head_len();
+        grads
+            .context
+            .par_chunks_mut(n)
+            .zip(grads.queries.par_chunks_mut(n))
+            .zip(grads.keys.par_chunks_mut(n))
+            .zip(grads.values.par_chunks_mut(n))
+            .enumerate()
+            .for_each(|(head, (((context, dq), dk), dv))| {
+                let mut probs = vec![0.0; self.chunks() * self.chunk_length * self.window()];
+                let rounds = self.head_forward(head, inputs, Some(&mut probs));
+                self.merge(&rounds, context);
+                let output_grad = &output_grad[head * n..(head + 1) * n];
+                let (d_out, d_lse) = self.merge_backward(&rounds, context, output_grad);
+                self.head_backward(head, inputs, &probs, &d_out, &d_lse, [dq, dk, dv]);
+            });
+        grads
+    }
+
+    fn new_chunk(&self) -> Chunk {
+        let (c, w, d) = (self.chunk_length, self.window(), self.head_size);
+        Chunk {
+            round: 0,
+            query_positions: vec![0; c],
+            key_positions: vec![0; w],
+            key_padded: vec![false; w],
+            queries: vec![0.0; c * d],
+            keys: vec![0.0; w * d],
+            values: vec![0.0; w * d],
+            factors: if self.dropout.is_some() {
+                vec![0.0; c * w]
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
+    /// Fills `chunk` with sorted chunk `n` of head `head` (a flat `batch·heads` index): its
+    /// queries, and the keys and values of its window, which is the chunk itself with
+    /// `chunks_before` chunks before it and `chunks_after` after it, circularly.
+    fn load(&self, head: usize, n: usize, inputs: HostLshInputs, chunk: &mut Chunk) {
+        let (c, l, d) = (self.chunk_length, self.length, self.head_size);
+        let total = self.num_hashes * l;
+        let sorted = &inputs.sorted[head * total..(head + 1) * total];
+        chunk.round = n * c / l;
+        for (position, &slot) in chunk.query_positions.iter_mut().zip(&sorted[n * c..]) {
+            *position = slot % l;
+        }
+        let chunks = self.chunks() as isize;
+        let offsets = -(self.chunks_before as isize)..=self.chunks_after as isize;
+        for (offset, positions) in offsets.zip(chunk.key_positions.chunks_exact_mut(c)) {
+            let m = (n as isize + offset).rem_euclid(chunks) as usize;
+            for (position, &slot) in positions.iter_mut().zip(&sorted[m * c..]) {
+                *position = slot % l;
+            }
+        }
+        let rows = head * l * d..(head + 1) * l * d;
+        let (queries, keys) = (&inputs.queries[rows.clone()], &inputs.keys[rows.clone()]);
+        gather(queries, &chunk.query_positions, d, &mut chunk.queries);
+        gather(keys, &chunk.key_positions, d, &mut chunk.keys);
+        gather(
+            &inputs.values[rows],
+            &chunk.key_positions,
+            d,
+            &mut chunk.values,
+        );
+        if let Some(keep) = inputs.keep {
+            let keep = &keep[head / self.heads * l..][..l];
+            for (padded, &key) in chunk.key_padded.iter_mut().zip(&chunk.key_positions) {
+                *padded = !keep[key];
+            }
+        }
+        if let Some((prob, seed)) = self.dropout {
+            let first = ((head * self.chunks() + n) * c * self.window()) as u64;
+            for (index, factor) in chunk.factors.iter_mut().enumerate() {
+                *factor = keep_scale_at(seed, prob, first + index as u64);
+            }
+        }
+    }
+
+    /// Whether the causal or padding mask forbids a query/key pair.
+    fn forbidden(&self, query: usize, key: usize, key_padded: bool) -> bool {
+        key_padded || (self.causal && query < key)
+    }
+
+    /// The chunk's probabilities `[c, w]` before dropout and log-normalisers `[c]`: the
+    /// causal and padding masks set a forbidden pair's score to [`MASK_VALUE`], then the self
+    /// mask sets a query's own key's to [`SELF_MASK_VALUE`] (overriding, as the tensor
+    /// formulation does).
+    fn probabilities(&self, chunk: &Chunk, probs: &mut [f32], lse: &mut [f32]) {
+        let (c, w, d) = (self.chunk_length, self.window(), self.head_size);
+        let queries = View::rows(&chunk.queries, c, d);
+        matmul(probs, queries, View::rows(&chunk.keys, w, d).t());
+        for (row, &query) in probs.chunks_exact_mut(w).zip(&chunk.query_positions) {
+            let keys = chunk.key_positions.iter().zip(&chunk.key_padded);
+            for (score, (&key, &padded)) in row.iter_mut().zip(keys) {
+                if key == query {
+                    *score = SELF_MASK_VALUE;
+                } else if self.forbidden(query, key, padded) {
+                    *score = MASK_VALUE;
+                }
+            }
+        }
+        softmax_rows(probs, w, lse);
+    }
+
+    /// Each round's output and log-normaliser for one head; with `store`, each chunk's
+    /// probabilities too, `[chunks, c, w]`.
+    fn head_forward(
+        &self,
+        head: usize,
+        inputs: HostLshInputs,
+        mut store: Option<&mut [f32]>,
+    ) -> Rounds {
+        let (c, w, d, l) = (
+            self.chunk_length,
+            self.window(),
+            self.head_size,
+            self.length,
+        );
+        let mut rounds = Rounds {
+            out: vec![0.0; self.num_hashes * l * d],
+            lse: vec![0.0; self.num_hashes * l],
+        };
+        let mut chunk = self.new_chunk();
+        let (mut scratch, mut dropped) = (vec![0.0; c * w], vec![0.0; c * w]);
+        let (mut lse, mut out) = (vec![0.0; c], vec![0.0; c * d]);
+        for n in 0..self.chunks() {
+            self.load(head, n, inputs, &mut chunk);
+            let probs = match store.as_deref_mut() {
+                Some(store) => &mut store[n * c * w..(n + 1) * c * w],
+                None => &mut scratch[..],
+            };
+            self.probabilities(&chunk, probs, &mut lse);
+            let weights = apply_factors(probs, &chunk.factors, &mut dropped);
+            matmul(
+                &mut out,
+                View::rows(weights, c, w),
+                View::rows(&chunk.values, w, d),
+            );
+            let first = chunk.round * l;
+            for ((row, lse), &position) in out.chunks_exact(d).zip(&lse).zip(&chunk.query_positions)
+            {
+                let at = first + position;
+                rounds.out[at * d..(at + 1) * d].copy_from_slice(row);
+                rounds.lse[at] = *lse;
+            }
+        }
+        rounds
+    }
+
+    /// The weight of each round at `position`: `softmax` over the rounds' log-normalisers.
+    fn round_weights(&self, lse: &[f32], position: usize, weights: &mut [f32]) {
+        let l = self.length;
+        let at = |r: usize| lse[r * l + position];
+        let max = (0..self.num_hashes)
+            .map(at)
+            .fold(f32::NEG_INFINITY, f32::max);
+        let total = (0..self.num_hashes)
+            .map(|r| (at(r) - max).exp())
+            .sum::<f32>()
+            .ln()
+            + max;
+        for (r, weight) in weights.iter_mut().enumerate() {
+            *weight = (at(r) - total).exp();
+        }
+    }
+
+    /// `context = Σ_r weight_r · out_r` for one head, `[length, head_size]`.
+    fn merge(&self, rounds: &Rounds, context: &mut [f32]) {
+        if self.num_hashes == 1 {
+            context.copy_from_slice(&rounds.out);
+            return;
+        }
+        let (l, d) = (self.length, self.head_size);
+        let mut weights = vec![0.0; self.num_hashes];
+        for (position, context) in context.chunks_exact_mut(d).enumerate() {
+            self.round_weights(&rounds.lse, position, &mut weights);
+            context.fill(0.0);
+            for (r, &weight) in weights.iter().enumerate() {
+                let out = &rounds.out[(r * l + position) * d..][..d];
+                for (x, &o) in context.iter_mut().zip(out) {
+                    *x += o * weight;
+                }
+            }
+        }
+    }
+
+    /// The gradients for each round's output and log-normaliser, from the context's:
+    /// `d out_r = weight_r · d context` and `d lse_r = weight_r · (d context · (out_r − context))`.
+    fn merge_backward(
+        &self,
+        rounds: &Rounds,
+        context: &[f32],
+        context_grad: &[f32],
+    ) -> (Vec<f32>, Vec<f32>) {
+        let (l, d) = (self.length, self.head_size);
+        if self.num_hashes == 1 {
+            return (context_grad.to_vec(), vec![0.0; l]);
+        }
+        let mut d_out = vec![0.0; rounds.out.len()];
+        let mut d_lse = vec![0.0; rounds.lse.len()];
+        let mut weights = vec![0.0; self.num_hashes];
+        for position in 0..l {
+            self.round_weights(&rounds.lse, position, &mut weights);
+            let grad = &context_grad[position * d..][..d];
+            let along_context = dot(grad, &context[position * d..][..d]);
+            for (r, &weight) in weights.iter().enumerate() {
+                let at = r * l + position;
+                for (x, &g) in d_out[at * d..][..d].iter_mut().zip(grad) {
+                    *x = g * weight;
+                }
+                d_lse[at] = weight * (dot(grad, &rounds.out[at * d..][..d]) - along_context);
+            }
+        }
+        (d_out, d_lse)
+    }
+
+    /// Accumulates one head's query, key and value gradients (`[length, head_size]` each,
+    /// zeroed) from each round's output and log-normaliser gradients, chunk by chunk:
+    /// `dV = Pᵀ·dO`, `dP = dO·Vᵀ`, `dS = P ⊙ (dP − rowsum(P ⊙ dP) + d lse)`, zero where a mask
+    /// replaced the score (dropout factors applied to `P` and `dP` alike), `dQ = dS·K`,
+    /// `dK = dSᵀ·Q`.
+    fn head_backward(
+        &self,
+        head: usize,
+        inputs: HostLshInputs,
+        store: &[f32],
+        d_out: &[f32],
+        d_lse: &[f32],
+        [dq, dk, dv]: [&mut [f32]; 3],
+    ) {
+        let (c, w, d, l) = (
+            self.chunk_length,
+            self.window(),
+            self.head_size,
+            self.length,
+        );
+        let mut chunk = self.new_chunk();
+        let (mut dropped, mut lse_grads) = (vec![0.0; c * w], vec![0.0; c]);
+        let (mut d_rows, mut d_scores) = (vec![0.0; c * d], vec![0.0; c * w]);
+        let (mut d_queries, mut d_window) = (vec![0.0; c * d], vec![0.0; w * d]);
+        for n in 0..self.chunks() {
+            self.load(head, n, inputs, &mut chunk);
+            let probs = &store[n * c * w..(n + 1) * c * w];
+            let weights = apply_factors(probs, &chunk.factors, &mut dropped);
+            let first = chunk.round * l;
+            gather(&d_out[first * d..], &chunk.query_positions, d, &mut d_rows);
+
+            let d_rows_view = View::rows(&d_rows, c, d);
+            matmul(&mut d_window, View::rows(weights, c, w).t(), d_rows_view);
+            scatter_add(dv, &chunk.key_positions, d, &d_window);
+
+            matmul(
+                &mut d_scores,
+                d_rows_view,
+                View::rows(&chunk.values, w, d).t(),
+            );
+            if !chunk.factors.is_empty() {
+                d_scores
+                    .iter_mut()
+                    .zip(&chunk.factors)
+                    .for_each(|(g, f)| *g *= f);
+            }
+            for (lse_grad, &query) in lse_grads.iter_mut().zip(&chunk.query_positions) {
+                *lse_grad = d_lse[first + query];
+            }
+            softmax_grad_rows(probs, &mut d_scores, w, &lse_grads);
+            for (row, &query) in d_scores.chunks_exact_mut(w).zip(&chunk.query_positions) {
+                let keys = chunk.key_positions.iter().zip(&chunk.key_padded);
+                for (grad, (&key, &padded)) in row.iter_mut().zip(keys) {
+                    if key == query || self.forbidden(query, key, padded) {
+                        *grad = 0.0;
+                    }
+                }
+            }
+
+            let d_scores_view = View::rows(&d_scores, c, w);
+            matmul(&mut d_queries, d_scores_view, View::rows(&chunk.keys, w, d));
+            scatter_add(dq, &chunk.query_positions, d, &d_queries);
+            let queries = View::rows(&chunk.queries, c, d);
+            matmul(&mut d_window, d_scores_view.t(), queries);
+            scatter_add(dk, &chunk.key_positions, d, &d_window);
+        }
+    }
+}
+
+/// `probs` times the dropout `factors` into `scratch`, or `probs` itself without dropout.
+fn apply_factors<'a>(probs: &'a [f32], factors: &[f32], scratch: &'a mut [f32]) -> &'a [f32] {
+    if factors.is_empty() {
+        return probs;
+    }
+    for ((x, &p), &f) in scratch.iter_mut().zip(probs).zip(factors) {
+        *x = p * f;
+    }
+    scratch
+}
+
+/// Row `positions[i]` of `rows` (`[_, d]`) into row `i` of `out`.
+fn gather(rows: &[f32], positions: &[usize], d: usize, out: &mut [f32]) {
+    for (out, &position) in out.chunks_exact_mut(d).zip(positions) {
+        out.copy_from_slice(&rows[position * d..(position + 1) * d]);
+    }
+}
+
+/// Adds row `i` of `values` to row `positions[i]` of `rows`.
+fn scatter_add(rows: &mut [f32], positions: &[usize], d: usize, values: &[f32]) {
+    for (values, &position) in values.chunks_exact(d).zip(positions) {
+        for (x, &v) in rows[position * d..(position + 1) * d]
+            .iter_mut()
+            .zip(values)
+        {
+            *x += v;
+        }
+    }
+}
+
+/// A matrix read from a slice with any row and column strides.
+#[derive(Debug, Clone, Copy)]
+struct View<'a> {
+    data: &'a [f32],
+    rows: usize,
+    cols: usize,
+    row_stride: usize,
+    col_stride: usize,
+}
+
+impl<'a> View<'a> {
+    /// The first `rows·cols` values of `data` as a row-major `[rows, cols]` matrix.
+    fn rows(data: &'a [f32], rows: usize, cols: usize) -> Self {
+        assert!(
+            data.len() >= rows * cols,
+            "a {rows}x{cols} matrix needs {} values",
+            rows * cols
+        );
+        Self {
+            data,
+            rows,
+            cols,
+            row_stride: cols,
+            col_stride: 1,
+        }
+    }
+
+    /// The transpose, without moving data.
+    fn t(self) -> Self {
+        Self {
+            rows: self.cols,
+            cols: self.rows,
+            row_stride: self.col_stride,
+            col_stride: self.row_stride,
+            ..self
+        }
+    }
+}
+
+/// `out = a·b`, `out` row-major `[a.rows, b.cols]`, on the calling thread (the kernel
+/// parallelises over heads).
+fn matmul(out: &mut [f32], a: View, b: View) {
+    assert_eq!(a.cols, b.rows, "inner sizes of a matrix product differ");
+    assert!(
+        out.len() >= a.rows * b.cols,
+        "matrix product output too small"
+    );
+    // SAFETY: `View::rows` checked that each operand's slice holds every element its shape
+    // and strides address (a transpose addresses the same elements), and `out` holds
+    // `a.rows · b.cols` values; the three slices cannot alias (`out` is borrowed mutably).
+    unsafe {
+        gemm(
+            a.rows,
+            b.cols,
+            a.cols,
+            out.as_mut_ptr(),
+            1,
+            b.cols as isize,
+            false,
+            a.data.as_ptr(),
+            a.col_stride as isize,
+            a.row_stride as isize,
+            b.data.as_ptr(),
+            b.col_stride as isize,
+            b.row_stride as isize,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            Parallelism::None,
+        );
+    }
+}

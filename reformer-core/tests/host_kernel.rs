@@ -1,0 +1,130 @@
+//! On the CPU backends LSH attention runs as a host kernel with a derived backward; it must
+//! compute what the tensor formulation (the path on other devices, and under autodiff)
+//! computes, forward and backward, over every setting that changes its indexing.
+
+mod common;
+
+use burn::module::Module;
+use burn::tensor::{Bool, Device, Tensor, TensorData};
+use common::{assert_close, random};
+use reformer_core::NumBuckets;
+use reformer_core::attention::{Hashing, LshSelfAttention, LshSettings, draw_rotations};
+use reformer_core::device::{is_host, parse_device};
+
+const BATCH: usize = 2;
+const LENGTH: usize = 48;
+const HIDDEN: usize = 12;
+const HEADS: usize = 3;
+const HEAD_SIZE: usize = 8;
+
+/// Float32 sums in another order; outputs and gradients are O(1).
+const TOLERANCE: f64 = 1e-5;
+
+fn host_devices() -> Vec<(&'static str, Device)> {
+    ["flex", "ndarray"]
+        .into_iter()
+        .filter(|name| reformer_core::device::available_devices().contains(name))
+        .map(|name| (name, parse_device(name).unwrap()))
+        .inspect(|(_, device)| assert!(is_host(device)))
+        .collect()
+}
+
+/// Row 0 has its last five tokens padded.
+fn keep_mask(device: &Device) -> Tensor<2, Bool> {
+    let values: Vec<bool> = (0..BATCH * LENGTH)
+        .map(|i| i >= LENGTH || i < LENGTH - 5)
+        .collect();
+    Tensor::from_data(TensorData::new(values, [BATCH, LENGTH]), device)
+}
+
+/// (rounds, chunks before, chunks after, causal, padding, dropout)
+const CASES: [(usize, usize, usize, bool, bool, f64); 6] = [
+    (1, 1, 0, true, false, 0.0),
+    (2, 1, 0, true, true, 0.0),
+    (3, 0, 1, false, true, 0.0),
+    (2, 2, 1, false, false, 0.3),
+    (4, 1, 0, true, true, 0.2),
+    (2, 0, 0, true, true, 0.0),
+];
+
+#[test]
+fn host_kernel_equals_the_tensor_formulation_forward_and_backward() {
+    for (name, device) in host_devices() {
+        let autodiff = device.clone().autodiff();
+        for (case, &(rounds, before, after, causal, padding, dropout)) in CASES.iter().enumerate() {
+            let what = format!("{name} case {case}");
+            let settings = LshSettings {
+                heads: HEADS,
+                num_hashes: rounds,
+                buckets: NumBuckets::Single(4),
+                chunk_length: 8,
+                chunks_before: before,
+                chunks_after: after,
+                causal,
+                dropout,
+            };
+            let layer = LshSelfAttention::new(HIDDEN, HEAD_SIZE, settings.clone(), 0.3, &autodiff);
+            let input = random(case as u64, [BATCH, LENGTH, HIDDEN], &device);
+            let keep = padding.then(|| keep_mask(&device));
+            let rotations = draw_rotations(7, HEADS, HEAD_SIZE, rounds, &settings.buckets, &device);
+            let seed = Some(11 + case as u64);
+
+            // Under autodiff the layer takes the tensor formulation: the reference.
+            let tracked = input.clone().autodiff().require_grad();
+            let reference = layer.forward(
+                tracked.clone(),
+                keep.clone(),
+                Hashing::Rotations(rotations.clone()),
+                seed,
+            );
+            let buckets = reference.buckets.clone().expect("the layer hashed");
+            let context_grad = random(100 + case as u64, reference.context.dims(), &device);
+            let grads = (reference.context.clone() * context_grad.clone().autodiff())
+                .sum()
+                .backward();
+            let input_grad = tracked.grad(&grads).unwrap();
+            let weight_grad = layer.query_key.weight.val().grad(&grads).unwrap();
+
+            // Without autodiff, on a CPU backend: the kernel's forward.
+            let ours = layer.valid().forward(
+                input.clone(),
+                keep.clone(),
+                Hashing::Buckets(buckets.clone()),
+                seed,
+            );
+            let reference_context = reference.context.detach().inner();
+            assert_close(
+                &format!("{what} forward"),
+                &ours.context,
+                &reference_context,
+                TOLERANCE,
+            );
+
+            // The kernel's backward.
+            let leaf = input.autodiff().require_grad();
+            let (context, objective) =
+                layer.forward_with_grads(leaf.clone(), context_grad, keep, buckets, seed);
+            assert_close(
+                &format!("{what} context"),
+                &context,
+                &reference_context,
+                TOLERANCE,
+            );
+            let grads = objective.backward();
+            let ours_input = leaf.grad(&grads).unwrap();
+            let ours_weight = layer.query_key.weight.val().grad(&grads).unwrap();
+            assert_close(
+                &format!("{what} input grad"),
+                &ours_input,
+                &input_grad,
+                TOLERANCE,
+            );
+            assert_close(
+                &format!("{what} weight grad"),
+                &ours_weight,
+                &weight_grad,
+                TOLERANCE,
+            );
+        }
+    }
+}
