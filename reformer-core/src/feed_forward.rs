@@ -1,12 +1,16 @@
 //! The chunked feed-forward half of a Reformer layer.
 
-use burn::module::Module;
+use burn::module::{Module, Param};
 use burn::nn::{LayerNorm, LayerNormConfig, Linear};
+use burn::optim::GradientsParams;
 use burn::tensor::activation::{gelu, relu, silu};
 use burn::tensor::{Device, Tensor};
 
 use crate::config::{Activation, ReformerConfig};
+use crate::device::is_host;
 use crate::dropout::seeded_dropout;
+use crate::grads::{BlockGradients, grad_of, inner_product, leaf};
+use crate::host::{HostFeedForward, host_values, upload};
 use crate::init::normal_linear;
 use crate::random::{Site, site_seed};
 
@@ -52,9 +56,21 @@ impl ChunkedFeedForward {
         }
     }
 
+    /// On a CPU backend and without autodiff, the layer norm's output goes through the host
+    /// kernel ([`HostFeedForward`]); otherwise through tensor operations.
+    ///
     /// # Shapes
     /// - input and output: `[batch, length, hidden]`
     pub fn forward(&self, input: Tensor<3>, layer_seed: Option<u64>) -> Tensor<3> {
+        if is_host(&input.device()) && !input.is_tracked() {
+            let normed = self.layer_norm.forward(input);
+            let (shape, device) = (normed.dims(), normed.device());
+            let params = HostParams::new(self);
+            let output = self
+                .host_kernel(shape, &params, layer_seed)
+                .forward(&host_values(normed));
+            return upload(output, shape, &device);
+        }
         let length = input.dims()[1];
         let chunk = if self.chunk_size == 0 {
             length
@@ -75,6 +91,77 @@ impl ChunkedFeedForward {
         Tensor::cat(chunks, 1)
     }
 
+    /// The output at `input` and the gradients of `Σ output · output_grad` for the input and
+    /// the parameters: the reversible backward's step through `G`. On a CPU backend the
+    /// projections, activation and dropout are differentiated by the host kernel; the layer
+    /// norm, and everything on other devices, by autodiff.
+    ///
+    /// # Shapes
+    /// - input, output_grad: `[batch, length, hidden]`, without autodiff
+    pub fn forward_with_grads(
+        &self,
+        input: Tensor<3>,
+        output_grad: Tensor<3>,
+        layer_seed: Option<u64>,
+    ) -> BlockGradients {
+        let input = leaf(input);
+        let (output, objective) = if is_host(&input.device()) {
+            let normed = self.layer_norm.forward(input.clone());
+            let (shape, device) = (normed.dims(), output_grad.device());
+            let params = HostParams::new(self);
+            let grads = self
+                .host_kernel(shape, &params, layer_seed)
+                .forward_backward(
+                    &host_values(normed.clone().detach().inner()),
+                    &host_values(output_grad),
+                );
+            let mut objective = inner_product(normed, upload(grads.input, shape, &device))
+                + param_objective(&self.dense.weight, grads.dense_weight)
+                + param_objective(&self.output.weight, grads.output_weight);
+            if let Some(bias) = &self.dense.bias {
+                objective = objective + param_objective(bias, grads.dense_bias);
+            }
+            if let Some(bias) = &self.output.bias {
+                objective = objective + param_objective(bias, grads.output_bias);
+            }
+            (upload(grads.output, shape, &device), objective)
+        } else {
+            let output = self.forward(input.clone(), layer_seed);
+            let objective = inner_product(output.clone(), output_grad);
+            (output.detach().inner(), objective)
+        };
+        let mut grads = objective.backward();
+        BlockGradients {
+            output,
+            input_grad: grad_of(&input, &grads).inner(),
+            params: GradientsParams::from_module(&mut grads, self),
+        }
+    }
+
+    /// The host kernel over inputs of `shape` (`[batch, length, hidden]`) with `params`.
+    fn host_kernel<'a>(
+        &self,
+        [batch, length, hidden]: [usize; 3],
+        params: &'a HostParams,
+        layer_seed: Option<u64>,
+    ) -> HostFeedForward<'a> {
+        HostFeedForward {
+            batch,
+            length,
+            hidden,
+            inner: params.inner,
+            chunk_size: self.chunk_size,
+            dense_weight: &params.dense_weight,
+            dense_bias: params.dense_bias.as_deref(),
+            output_weight: &params.output_weight,
+            output_bias: params.output_bias.as_deref(),
+            activation: self.activation,
+            dropout: layer_seed
+                .filter(|_| self.dropout > 0.0)
+                .map(|seed| (self.dropout, seed)),
+        }
+    }
+
     fn forward_chunk(&self, input: Tensor<3>, layer_seed: Option<u64>, chunk: usize) -> Tensor<3> {
         let seed = |site| layer_seed.map(|seed| site_seed(seed, site, chunk));
         let x = self.dense.forward(self.layer_norm.forward(input));
@@ -82,6 +169,35 @@ impl ChunkedFeedForward {
         let x = self.output.forward(activate(x, self.activation));
         seeded_dropout(x, self.dropout, seed(Site::FeedForwardOutput))
     }
+}
+
+/// The projections' parameters read into host memory.
+struct HostParams {
+    dense_weight: Vec<f32>,
+    dense_bias: Option<Vec<f32>>,
+    output_weight: Vec<f32>,
+    output_bias: Option<Vec<f32>>,
+    inner: usize,
+}
+
+impl HostParams {
+    fn new(feed_forward: &ChunkedFeedForward) -> Self {
+        let bias = |bias: &Option<Param<Tensor<1>>>| bias.as_ref().map(|b| host_values(b.val()));
+        Self {
+            dense_weight: host_values(feed_forward.dense.weight.val()),
+            dense_bias: bias(&feed_forward.dense.bias),
+            output_weight: host_values(feed_forward.output.weight.val()),
+            output_bias: bias(&feed_forward.output.bias),
+            inner: feed_forward.dense.weight.dims()[1],
+        }
+    }
+}
+
+/// `Σ param ⊙ grad`, whose gradient for the parameter is `grad`.
+fn param_objective<const D: usize>(param: &Param<Tensor<D>>, grad: Vec<f32>) -> Tensor<1> {
+    let value = param.val();
+    let (shape, device) = (value.dims(), value.device());
+    inner_product(value, upload(grad, shape, &device))
 }
 
 fn activate(x: Tensor<3>, activation: Activation) -> Tensor<3> {

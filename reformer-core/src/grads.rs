@@ -4,9 +4,27 @@ use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::GradientsParams;
 use burn::tensor::Tensor;
 
+/// A sub-block's output at one input and the gradients of `Σ output · output_grad`: one step
+/// of the reversible backward.
+#[derive(Debug)]
+pub struct BlockGradients {
+    /// `[batch, length, hidden]`, without autodiff.
+    pub output: Tensor<3>,
+    /// The gradient for the input, `[batch, length, hidden]`, without autodiff.
+    pub input_grad: Tensor<3>,
+    /// The gradients of the sub-block's parameters.
+    pub params: GradientsParams,
+}
+
 /// A float tensor as a fresh leaf of an autodiff graph.
 pub(crate) fn leaf<const D: usize>(x: Tensor<D>) -> Tensor<D> {
     x.detach().autodiff().require_grad()
+}
+
+/// `Σ x ⊙ grad`: an objective whose gradient for `x`, and through `x` for whatever it was
+/// computed from, is `grad`.
+pub(crate) fn inner_product<const D: usize>(x: Tensor<D>, grad: Tensor<D>) -> Tensor<1> {
+    (x * grad.autodiff()).sum()
 }
 
 /// The gradient of `x`'s leaf, which every leaf that reaches the objective has.

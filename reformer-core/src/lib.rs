@@ -20,6 +20,7 @@ pub mod error;
 pub mod feed_forward;
 pub mod grads;
 pub mod hf;
+pub mod host;
 pub mod init;
 pub mod input;
 pub mod layer;

@@ -63,80 +63,95 @@ pub fn standard_normal<const D: usize>(seed: u64, shape: [usize; D], device: &De
     Tensor::from_data(TensorData::new(values, shape), device)
 }
 
-/// The drop threshold of probability `drop`: a 32-bit draw below it drops its element.
-fn drop_threshold(drop: f64) -> u64 {
-    (drop * 4_294_967_296.0).round() as u64
-}
-
-/// SplitMix64's word number `pair` from `seed`: the 32-bit draws of elements `2·pair` (low
-/// half) and `2·pair + 1` (high half).
-fn draw_pair(seed: u64, pair: u64) -> u64 {
-    mix(seed.wrapping_add(pair.wrapping_mul(GOLDEN_GAMMA)))
-}
-
-/// `count` values, each `kept` with probability `1 - drop` and else `dropped`, drawn from
-/// `seed`.
+/// Dropout draws from one seed, as inverted-dropout factors: element `i` keeps the factor
+/// `1 / (1 − drop)` with probability `1 − drop`, and else gets 0.
 ///
-/// The draws are SplitMix64's sequence from `seed`, two 32-bit draws per 64-bit word; an
-/// element is kept when its draw is at least `drop · 2³²`. Statistically sound for dropout,
-/// and several times cheaper than a cipher-based generator, which matters for the millions
-/// of elements a feed-forward layer drops in every pass.
-fn keep_values<T: Copy + Send + Sync>(
+/// The draws are SplitMix64's sequence from the seed, two 32-bit draws per 64-bit word (the
+/// low half for the even element); an element is kept when its draw is at least `drop · 2³²`.
+/// Statistically sound for dropout, and several times cheaper than a cipher-based generator,
+/// which matters for the millions of elements a feed-forward layer drops in every pass. Any
+/// element can be drawn on its own, so kernels that walk a tensor in their own order drop
+/// exactly what the whole-tensor draw ([`keep_scale`]) drops.
+#[derive(Debug, Clone, Copy)]
+pub struct KeepScales {
     seed: u64,
-    drop: f64,
-    count: usize,
-    kept: T,
-    dropped: T,
-) -> Vec<T> {
-    // Elements per parallel task; even, so a task starts at a word boundary.
-    const BLOCK: usize = 1 << 15;
-    let threshold = drop_threshold(drop);
-    let pick = |draw: u64| if draw >= threshold { kept } else { dropped };
-    let mut values = vec![dropped; count];
-    values
-        .par_chunks_mut(BLOCK)
-        .enumerate()
-        .for_each(|(block, values)| {
-            let first_pair = (block * BLOCK / 2) as u64;
-            for (pair, slots) in values.chunks_mut(2).enumerate() {
-                let word = draw_pair(seed, first_pair + pair as u64);
-                slots[0] = pick(word & 0xFFFF_FFFF);
-                if let Some(second) = slots.get_mut(1) {
-                    *second = pick(word >> 32);
-                }
-            }
-        });
-    values
+    threshold: u64,
+    scale: f32,
 }
 
-/// Element `index` of [`keep_scale`]'s draws from `seed`, computed on its own: kernels that
-/// walk a tensor in their own order use it to drop exactly what [`keep_scale`] would.
-pub fn keep_scale_at(seed: u64, drop: f64, index: u64) -> f32 {
-    let word = draw_pair(seed, index / 2);
-    let draw = if index % 2 == 0 {
-        word & 0xFFFF_FFFF
-    } else {
-        word >> 32
-    };
-    if draw >= drop_threshold(drop) {
-        (1.0 / (1.0 - drop)) as f32
-    } else {
-        0.0
+impl KeepScales {
+    /// The draws from `seed` for dropout probability `drop`.
+    pub fn new(seed: u64, drop: f64) -> Self {
+        Self {
+            seed,
+            threshold: (drop * 4_294_967_296.0).round() as u64,
+            scale: (1.0 / (1.0 - drop)) as f32,
+        }
+    }
+
+    fn pick(&self, draw: u64) -> f32 {
+        if draw >= self.threshold {
+            self.scale
+        } else {
+            0.0
+        }
+    }
+
+    /// SplitMix64's word number `pair`: the draws of elements `2·pair` and `2·pair + 1`.
+    fn word(&self, pair: u64) -> u64 {
+        mix(self.seed.wrapping_add(pair.wrapping_mul(GOLDEN_GAMMA)))
+    }
+
+    /// The factor of element `index`.
+    pub fn at(&self, index: u64) -> f32 {
+        let word = self.word(index / 2);
+        self.pick(if index % 2 == 0 {
+            word & 0xFFFF_FFFF
+        } else {
+            word >> 32
+        })
+    }
+
+    /// The factors of elements `first..first + out.len()`, one word per two elements.
+    pub fn fill(&self, first: u64, out: &mut [f32]) {
+        let (odd_start, rest) = out.split_at_mut(usize::from(first % 2 == 1).min(out.len()));
+        if let Some(x) = odd_start.first_mut() {
+            *x = self.at(first);
+        }
+        let first_pair = first.div_ceil(2);
+        for (pair, slots) in rest.chunks_mut(2).enumerate() {
+            let word = self.word(first_pair + pair as u64);
+            slots[0] = self.pick(word & 0xFFFF_FFFF);
+            if let Some(second) = slots.get_mut(1) {
+                *second = self.pick(word >> 32);
+            }
+        }
+    }
+
+    /// The factors of elements `0..count`, drawn in parallel blocks.
+    pub fn all(&self, count: usize) -> Vec<f32> {
+        const BLOCK: usize = 1 << 15;
+        let mut values = vec![0.0; count];
+        values
+            .par_chunks_mut(BLOCK)
+            .enumerate()
+            .for_each(|(block, values)| self.fill((block * BLOCK) as u64, values));
+        values
     }
 }
 
-/// A keep-mask with each element kept with probability `1 - drop`, drawn from `seed`.
+/// A keep-mask with each element kept with probability `1 - drop`, drawn from `seed`: the
+/// elements [`keep_scale`] keeps.
 pub fn keep_mask<const D: usize>(
     seed: u64,
     drop: f64,
     shape: [usize; D],
     device: &Device,
 ) -> Tensor<D, Bool> {
-    let values = keep_values(seed, drop, shape.iter().product(), true, false);
-    Tensor::from_data(TensorData::new(values, shape), device)
+    keep_scale(seed, drop, shape, device).not_equal_elem(0.0)
 }
 
-/// The draws of [`keep_mask`] as inverted-dropout factors: `1 / (1 - drop)` where kept, 0
+/// The draws of [`KeepScales`] from `seed` as a tensor: `1 / (1 - drop)` where kept, 0
 /// where dropped, so dropout is one multiplication.
 pub fn keep_scale<const D: usize>(
     seed: u64,
@@ -144,8 +159,7 @@ pub fn keep_scale<const D: usize>(
     shape: [usize; D],
     device: &Device,
 ) -> Tensor<D> {
-    let scale = (1.0 / (1.0 - drop)) as f32;
-    let values = keep_values(seed, drop, shape.iter().product(), scale, 0.0);
+    let values = KeepScales::new(seed, drop).all(shape.iter().product());
     Tensor::from_data(TensorData::new(values, shape), device)
 }
 

@@ -12,7 +12,7 @@ use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::tensor::{Int, Tensor};
 
 use crate::error::Result;
-use crate::grads::{grad_of, leaf};
+use crate::grads::{grad_of, inner_product, leaf};
 use crate::model::{LayerStack, PreparedInput, ReformerLm};
 use crate::randomness::Randomness;
 
@@ -87,13 +87,12 @@ impl ReformerLm {
             let seed = randomness.dropout_seed(index);
 
             // y2 = x2 + G(y1)
-            let y1_leaf = leaf(y1.clone());
-            let g = layer.feed_forward.forward(y1_leaf.clone(), seed);
-            let mut grads = (g.clone() * dy2.clone().autodiff()).sum().backward();
-            let dx1 = dy1 + grad_of(&y1_leaf, &grads).inner();
-            let part = GradientsParams::from_module(&mut grads, &layer.feed_forward);
-            accumulator.accumulate(self, part);
-            let x2 = y2 - g.detach().inner();
+            let g = layer
+                .feed_forward
+                .forward_with_grads(y1.clone(), dy2.clone(), seed);
+            let dx1 = dy1 + g.input_grad;
+            accumulator.accumulate(self, g.params);
+            let x2 = y2 - g.output;
 
             // y1 = x1 + F(x2), with the forward pass's buckets.
             let hashing = self.replay_hashing(index, hashings[index].take(), randomness, &device);
@@ -113,7 +112,7 @@ impl ReformerLm {
 
         // 4. Both streams started as the embeddings.
         let embedded = self.embed(input, randomness);
-        let mut grads = (embedded * (dy1 + dy2).autodiff()).sum().backward();
+        let mut grads = inner_product(embedded, dy1 + dy2).backward();
         let part = GradientsParams::from_module(&mut grads, &self.embeddings);
         accumulator.accumulate(self, part);
 

@@ -5,7 +5,7 @@ mod common;
 use burn::tensor::Tensor;
 use common::test_devices;
 use reformer_core::dropout::seeded_dropout;
-use reformer_core::random::{keep_scale, keep_scale_at};
+use reformer_core::random::{KeepScales, keep_scale};
 
 #[test]
 fn drops_at_the_requested_rate_and_scales_the_rest() {
@@ -65,11 +65,18 @@ fn one_element_draws_equal_the_whole_tensor_draw() {
         .into_data()
         .try_into_vec::<f32>()
         .unwrap();
+    let draws = KeepScales::new(9, 0.2);
     for (index, &factor) in whole.iter().enumerate() {
+        assert_eq!(draws.at(index as u64), factor, "element {index}");
+    }
+    for (first, len) in [(0, 5), (1, 4), (7, 1), (32_767, 3), (1000, 0)] {
+        let mut part = vec![f32::NAN; len];
+        draws.fill(first as u64, &mut part);
         assert_eq!(
-            keep_scale_at(9, 0.2, index as u64),
-            factor,
-            "element {index}"
+            part,
+            whole[first..first + len],
+            "elements {first}..{}",
+            first + len
         );
     }
 }

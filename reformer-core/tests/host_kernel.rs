@@ -1,15 +1,16 @@
-//! On the CPU backends LSH attention runs as a host kernel with a derived backward; it must
-//! compute what the tensor formulation (the path on other devices, and under autodiff)
-//! computes, forward and backward, over every setting that changes its indexing.
+//! On the CPU backends LSH attention and the feed-forward run as host kernels with derived
+//! backwards; they must compute what the tensor formulations (the path on other devices, and
+//! under autodiff) compute, forward and backward, over every setting that changes them.
 
 mod common;
 
 use burn::module::Module;
 use burn::tensor::{Bool, Device, Tensor, TensorData};
 use common::{assert_close, random};
-use reformer_core::NumBuckets;
 use reformer_core::attention::{Hashing, LshSelfAttention, LshSettings, draw_rotations};
 use reformer_core::device::{is_host, parse_device};
+use reformer_core::feed_forward::ChunkedFeedForward;
+use reformer_core::{Activation, NumBuckets, ReformerConfig};
 
 const BATCH: usize = 2;
 const LENGTH: usize = 48;
@@ -123,6 +124,93 @@ fn host_kernel_equals_the_tensor_formulation_forward_and_backward() {
                 &format!("{what} weight grad"),
                 &ours_weight,
                 &weight_grad,
+                TOLERANCE,
+            );
+        }
+    }
+}
+
+#[test]
+fn host_feed_forward_equals_the_tensor_formulation_forward_and_backward() {
+    let activations = [
+        Activation::Relu,
+        Activation::Gelu,
+        Activation::GeluNew,
+        Activation::Silu,
+    ];
+    for (name, device) in host_devices() {
+        for (case, (activation, dropout, chunk)) in activations
+            .into_iter()
+            .zip([0.2, 0.0, 0.3, 0.1])
+            .zip([7, 0, 48, 16])
+            .map(|((a, d), c)| (a, d, c))
+            .enumerate()
+        {
+            let what = format!("{name} {activation:?} dropout {dropout} chunk {chunk}");
+            let config = ReformerConfig {
+                hidden_size: HIDDEN,
+                feed_forward_size: 20,
+                hidden_act: activation,
+                hidden_dropout_prob: dropout,
+                chunk_size_feed_forward: chunk,
+                ..ReformerConfig::default()
+            };
+            let layer = ChunkedFeedForward::new(&config, &device.clone().autodiff());
+            let input = random(20 + case as u64, [BATCH, LENGTH, HIDDEN], &device);
+            let output_grad = random(40 + case as u64, [BATCH, LENGTH, HIDDEN], &device);
+            let seed = Some(5 + case as u64);
+
+            // Under autodiff the block takes the tensor formulation: the reference.
+            let tracked = input.clone().autodiff().require_grad();
+            let reference = layer.forward(tracked.clone(), seed);
+            let grads = (reference.clone() * output_grad.clone().autodiff())
+                .sum()
+                .backward();
+            let reference = reference.detach().inner();
+            let input_grad = tracked.grad(&grads).unwrap();
+            let dense_grad = layer.dense.weight.val().grad(&grads).unwrap();
+            let bias_grad = layer
+                .output
+                .bias
+                .as_ref()
+                .unwrap()
+                .val()
+                .grad(&grads)
+                .unwrap();
+
+            let ours = layer.valid().forward(input.clone(), seed);
+            assert_close(&format!("{what} forward"), &ours, &reference, TOLERANCE);
+
+            let ours = layer.forward_with_grads(input, output_grad, seed);
+            assert_close(
+                &format!("{what} output"),
+                &ours.output,
+                &reference,
+                TOLERANCE,
+            );
+            assert_close(
+                &format!("{what} input grad"),
+                &ours.input_grad,
+                &input_grad,
+                TOLERANCE,
+            );
+            let param = |param: &burn::module::Param<Tensor<2>>| {
+                ours.params
+                    .get::<2>(param.id)
+                    .expect("a parameter gradient")
+            };
+            assert_close(
+                &format!("{what} dense grad"),
+                &param(&layer.dense.weight),
+                &dense_grad,
+                TOLERANCE,
+            );
+            let bias = layer.output.bias.as_ref().unwrap();
+            let ours_bias = ours.params.get::<1>(bias.id).expect("a bias gradient");
+            assert_close(
+                &format!("{what} bias grad"),
+                &ours_bias,
+                &bias_grad,
                 TOLERANCE,
             );
         }

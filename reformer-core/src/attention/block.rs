@@ -11,7 +11,7 @@ use super::lsh::{Hashing, LshSelfAttention, LshSettings};
 use crate::config::{AttentionKind, ReformerConfig};
 use crate::device::is_host;
 use crate::dropout::seeded_dropout;
-use crate::grads::{grad_of, leaf};
+use crate::grads::{BlockGradients, grad_of, inner_product, leaf};
 use crate::init::normal_linear;
 use crate::random::{Site, site_seed};
 
@@ -38,17 +38,6 @@ pub struct AttentionBlock {
     pub output: Linear,
     /// Dropout after the output projection.
     pub dropout: f64,
-}
-
-/// The output of an attention block at one input and the gradients through it.
-#[derive(Debug)]
-pub struct BlockGradients {
-    /// `[batch, length, hidden]`, without autodiff.
-    pub output: Tensor<3>,
-    /// The gradient for the input, `[batch, length, hidden]`, without autodiff.
-    pub input_grad: Tensor<3>,
-    /// The gradients of the block's parameters.
-    pub params: GradientsParams,
 }
 
 /// What an attention block produced.
@@ -184,7 +173,7 @@ impl AttentionBlock {
                 (output, None)
             }
         };
-        let mut objective = (output.clone() * output_grad.autodiff()).sum();
+        let mut objective = inner_product(output.clone(), output_grad);
         if let Some(attention_objective) = attention_objective {
             objective = objective + attention_objective;
         }

@@ -2,19 +2,21 @@
 
 use burn::module::Module;
 use burn::nn::Linear;
-use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
+use burn::tensor::{Bool, Device, Int, Tensor};
 
 use super::attend::{AttendOptions, attend};
 use super::chunks::{look_adjacent, split_chunks, split_chunks_3d};
 use super::full::shared_qk_attention;
 use super::hashing::hash_vectors;
 use super::heads::{gather_rows, merge_heads, split_heads, unit_norm_keys};
-use super::host_kernel::{HostLsh, HostLshInputs};
 use super::softmax::logsumexp;
 use super::sort::BucketOrder;
 use crate::config::NumBuckets;
 use crate::device::is_host;
+use crate::grads::inner_product;
+use crate::host::{HostLsh, HostLshInputs, host_values, upload};
 use crate::init::normal_linear;
+use crate::random::KeepScales;
 
 /// How an LSH layer gets its buckets.
 #[derive(Debug, Clone)]
@@ -171,11 +173,10 @@ impl LshSelfAttention {
         let grads = self
             .host_kernel(&host, dropout_seed)
             .forward_backward(host.inputs(), &context_grad);
-        let grad = |values| host.upload(values).autodiff();
-        let surrogate = (query_key * grad(grads.queries)).sum()
-            + (keys * grad(grads.keys)).sum()
-            + (value * grad(grads.values)).sum();
-        (merge_heads(host.upload(grads.context)), surrogate)
+        let objective = inner_product(query_key, host.upload(grads.queries))
+            + inner_product(keys, host.upload(grads.keys))
+            + inner_product(value, host.upload(grads.values));
+        (merge_heads(host.upload(grads.context)), objective)
     }
 
     /// The shared query/key and the value projections, split into heads, each
@@ -210,7 +211,7 @@ impl LshSelfAttention {
             causal: s.causal,
             dropout: dropout_seed
                 .filter(|_| s.dropout > 0.0)
-                .map(|seed| (s.dropout, seed)),
+                .map(|seed| KeepScales::new(seed, s.dropout)),
         }
     }
 
@@ -336,14 +337,6 @@ impl HostTensors {
 
     /// `[batch, heads, length, head_size]` values as a tensor on the inputs' device.
     fn upload(&self, values: Vec<f32>) -> Tensor<4> {
-        Tensor::from_data(TensorData::new(values, self.shape), &self.device)
+        upload(values, self.shape, &self.device)
     }
-}
-
-/// A float tensor's values in row-major order.
-fn host_values<const D: usize>(x: Tensor<D>) -> Vec<f32> {
-    x.into_data()
-        .convert::<f32>()
-        .try_into_vec::<f32>()
-        .expect("float values")
 }

@@ -6,15 +6,13 @@ mod chunks;
 mod full;
 mod hashing;
 mod heads;
-mod host_kernel;
-mod host_softmax;
 mod local;
 mod lsh;
 mod softmax;
 mod sort;
 
 pub use attend::{AttendOptions, MASK_VALUE, SELF_MASK_VALUE, attend};
-pub use block::{AttentionBlock, AttentionOutput, BlockGradients, SelfAttention};
+pub use block::{AttentionBlock, AttentionOutput, SelfAttention};
 pub use chunks::look_adjacent;
 pub use full::{FullSelfAttention, shared_qk_attention};
 pub use hashing::{draw_rotations, hash_vectors};

@@ -1,23 +1,25 @@
 //! LSH attention's chunked core as one kernel over host memory, with its derived backward.
 //!
-//! On the CPU backends the tensor formulation ([`super::attend`]) materialises every
+//! On the CPU backends the tensor formulation ([`crate::attention::attend`]) materialises every
 //! score-sized intermediate (scores, masks, exponentials, probabilities) for all heads and
 //! rounds at once, gathers key windows into new tensors, and autodiff keeps most of it for the
 //! backward pass. This kernel runs one (batch, head) per task and one chunk at a time: rows are
 //! read in place by position, one chunk's scores live in a small buffer, and the reversible
 //! step's backward keeps the probabilities of one head at most.
 //!
+//! Products run on the task's own thread: the heads are the parallelism.
+//!
 //! It computes what the tensor formulation computes, to float rounding: the same masks, the
 //! same `exp(s − max)·exp(max − lse)` normalisation, the same dropout draws, the same merge of
 //! rounds. The tensor formulation stays the reference the tests hold it to, and the path on
 //! other devices.
 
-use gemm::{Parallelism, gemm};
 use rayon::prelude::*;
 
-use super::attend::{MASK_VALUE, SELF_MASK_VALUE};
-use super::host_softmax::{dot, softmax_grad_rows, softmax_rows};
-use crate::random::keep_scale_at;
+use super::matmul::{Parallelism, View, matmul};
+use super::softmax::{dot, softmax_grad_rows, softmax_rows};
+use crate::attention::{MASK_VALUE, SELF_MASK_VALUE};
+use crate::random::KeepScales;
 
 /// Shape and settings of one LSH attention call.
 #[derive(Debug, Clone)]
@@ -40,10 +42,10 @@ pub struct HostLsh {
     pub chunks_after: usize,
     /// Forbid keys at later positions than the query.
     pub causal: bool,
-    /// Dropout on the probabilities, `(probability, seed)`, drawn as
-    /// [`seeded_dropout`](crate::dropout::seeded_dropout) draws it over the tensor
-    /// formulation's `[batch, heads, chunks, chunk_length, window]` probabilities.
-    pub dropout: Option<(f64, u64)>,
+    /// Dropout on the probabilities, drawn as [`seeded_dropout`](crate::dropout::seeded_dropout)
+    /// draws it over the tensor formulation's `[batch, heads, chunks, chunk_length, window]`
+    /// probabilities.
+    pub dropout: Option<KeepScales>,
 }
 
 /// The inputs of one call, flattened row-major.
@@ -56,7 +58,7 @@ pub struct HostLshInputs<'a> {
     /// Values, `[batch, heads, length, head_size]`, in position order.
     pub values: &'a [f32],
     /// `[batch, heads, num_hashes·length]`: for each sorted slot, `round·length + position`
-    /// ([`BucketOrder::sorted`](super::BucketOrder)).
+    /// ([`BucketOrder::sorted`](crate::attention::BucketOrder)).
     pub sorted: &'a [usize],
     /// `[batch, length]`, false at padding.
     pub keep: Option<&'a [bool]>,
@@ -212,11 +214,9 @@ impl HostLsh {
                 *padded = !keep[key];
             }
         }
-        if let Some((prob, seed)) = self.dropout {
+        if let Some(draws) = self.dropout {
             let first = ((head * self.chunks() + n) * c * self.window()) as u64;
-            for (index, factor) in chunk.factors.iter_mut().enumerate() {
-                *factor = keep_scale_at(seed, prob, first + index as u64);
-            }
+            draws.fill(first, &mut chunk.factors);
         }
     }
 
@@ -232,7 +232,12 @@ impl HostLsh {
     fn probabilities(&self, chunk: &Chunk, probs: &mut [f32], lse: &mut [f32]) {
         let (c, w, d) = (self.chunk_length, self.window(), self.head_size);
         let queries = View::rows(&chunk.queries, c, d);
-        matmul(probs, queries, View::rows(&chunk.keys, w, d).t());
+        matmul(
+            probs,
+            queries,
+            View::rows(&chunk.keys, w, d).t(),
+            Parallelism::None,
+        );
         for (row, &query) in probs.chunks_exact_mut(w).zip(&chunk.query_positions) {
             let keys = chunk.key_positions.iter().zip(&chunk.key_padded);
             for (score, (&key, &padded)) in row.iter_mut().zip(keys) {
@@ -279,6 +284,7 @@ impl HostLsh {
                 &mut out,
                 View::rows(weights, c, w),
                 View::rows(&chunk.values, w, d),
+                Parallelism::None,
             );
             let first = chunk.round * l;
             for ((row, lse), &position) in out.chunks_exact(d).zip(&lse).zip(&chunk.query_positions)
@@ -390,13 +396,19 @@ impl HostLsh {
             gather(&d_out[first * d..], &chunk.query_positions, d, &mut d_rows);
 
             let d_rows_view = View::rows(&d_rows, c, d);
-            matmul(&mut d_window, View::rows(weights, c, w).t(), d_rows_view);
+            matmul(
+                &mut d_window,
+                View::rows(weights, c, w).t(),
+                d_rows_view,
+                Parallelism::None,
+            );
             scatter_add(dv, &chunk.key_positions, d, &d_window);
 
             matmul(
                 &mut d_scores,
                 d_rows_view,
                 View::rows(&chunk.values, w, d).t(),
+                Parallelism::None,
             );
             if !chunk.factors.is_empty() {
                 d_scores
@@ -418,10 +430,15 @@ impl HostLsh {
             }
 
             let d_scores_view = View::rows(&d_scores, c, w);
-            matmul(&mut d_queries, d_scores_view, View::rows(&chunk.keys, w, d));
+            matmul(
+                &mut d_queries,
+                d_scores_view,
+                View::rows(&chunk.keys, w, d),
+                Parallelism::None,
+            );
             scatter_add(dq, &chunk.query_positions, d, &d_queries);
             let queries = View::rows(&chunk.queries, c, d);
-            matmul(&mut d_window, d_scores_view.t(), queries);
+            matmul(&mut d_window, d_scores_view.t(), queries, Parallelism::None);
             scatter_add(dk, &chunk.key_positions, d, &d_window);
         }
     }
@@ -454,80 +471,5 @@ fn scatter_add(rows: &mut [f32], positions: &[usize], d: usize, values: &[f32]) 
         {
             *x += v;
         }
-    }
-}
-
-/// A matrix read from a slice with any row and column strides.
-#[derive(Debug, Clone, Copy)]
-struct View<'a> {
-    data: &'a [f32],
-    rows: usize,
-    cols: usize,
-    row_stride: usize,
-    col_stride: usize,
-}
-
-impl<'a> View<'a> {
-    /// The first `rows·cols` values of `data` as a row-major `[rows, cols]` matrix.
-    fn rows(data: &'a [f32], rows: usize, cols: usize) -> Self {
-        assert!(
-            data.len() >= rows * cols,
-            "a {rows}x{cols} matrix needs {} values",
-            rows * cols
-        );
-        Self {
-            data,
-            rows,
-            cols,
-            row_stride: cols,
-            col_stride: 1,
-        }
-    }
-
-    /// The transpose, without moving data.
-    fn t(self) -> Self {
-        Self {
-            rows: self.cols,
-            cols: self.rows,
-            row_stride: self.col_stride,
-            col_stride: self.row_stride,
-            ..self
-        }
-    }
-}
-
-/// `out = a·b`, `out` row-major `[a.rows, b.cols]`, on the calling thread (the kernel
-/// parallelises over heads).
-fn matmul(out: &mut [f32], a: View, b: View) {
-    assert_eq!(a.cols, b.rows, "inner sizes of a matrix product differ");
-    assert!(
-        out.len() >= a.rows * b.cols,
-        "matrix product output too small"
-    );
-    // SAFETY: `View::rows` checked that each operand's slice holds every element its shape
-    // and strides address (a transpose addresses the same elements), and `out` holds
-    // `a.rows · b.cols` values; the three slices cannot alias (`out` is borrowed mutably).
-    unsafe {
-        gemm(
-            a.rows,
-            b.cols,
-            a.cols,
-            out.as_mut_ptr(),
-            1,
-            b.cols as isize,
-            false,
-            a.data.as_ptr(),
-            a.col_stride as isize,
-            a.row_stride as isize,
-            b.data.as_ptr(),
-            b.col_stride as isize,
-            b.row_stride as isize,
-            1.0,
-            1.0,
-            false,
-            false,
-            false,
-            Parallelism::None,
-        );
     }
 }
