@@ -108,16 +108,18 @@ impl LshSelfAttention {
         let length = input.dims()[1];
         let (query_key, value) = self.project(input);
         let options = self.options(dropout_seed);
+        let split = |x: Tensor<3>| split_heads(x, s.heads);
         if length <= s.chunk_length {
+            let context = shared_qk_attention(split(query_key), split(value), keep, options);
             return LshOutput {
-                context: merge_heads(shared_qk_attention(query_key, value, keep, options)),
+                context: merge_heads(context),
                 buckets: None,
             };
         }
 
         let buckets = match hashing {
             Hashing::Rotations(rotations) => hash_vectors(
-                query_key.clone(),
+                split(query_key.clone()),
                 rotations,
                 &s.buckets,
                 keep.clone().map(Tensor::bool_not),
@@ -126,16 +128,18 @@ impl LshSelfAttention {
         };
         // Buckets lie in 0..=total: the extra one holds padding.
         let order = BucketOrder::new(buckets.clone(), s.buckets.total() + 1);
-        let keys = unit_norm_keys(query_key.clone());
         let context = if is_host(&query_key.device()) && !query_key.is_tracked() {
-            let host = HostTensors::new(query_key, keys, value, order, keep);
-            let context = self.host_kernel(&host, dropout_seed).forward(host.inputs());
-            host.upload(context)
+            let host = HostTensors::new(query_key, value, order, keep);
+            host.upload(self.host_kernel(&host, dropout_seed).forward(host.inputs()))
         } else {
-            self.attend_in_chunks(query_key, keys, value, order, keep, options)
+            let query_key = split(query_key);
+            let keys = unit_norm_keys(query_key.clone());
+            let context =
+                self.attend_in_chunks(query_key, keys, split(value), order, keep, options);
+            merge_heads(context)
         };
         LshOutput {
-            context: merge_heads(context),
+            context,
             buckets: Some(buckets),
         }
     }
@@ -160,31 +164,27 @@ impl LshSelfAttention {
         dropout_seed: Option<u64>,
     ) -> (Tensor<3>, Tensor<1>) {
         let (query_key, value) = self.project(input);
-        let keys = unit_norm_keys(query_key.clone());
         let order = BucketOrder::new(buckets, self.settings.buckets.total() + 1);
         let host = HostTensors::new(
             query_key.clone().detach().inner(),
-            keys.clone().detach().inner(),
             value.clone().detach().inner(),
             order,
             keep,
         );
-        let context_grad = host_values(split_heads(context_grad, self.settings.heads));
         let grads = self
             .host_kernel(&host, dropout_seed)
-            .forward_backward(host.inputs(), &context_grad);
-        let objective = inner_product(query_key, host.upload(grads.queries))
-            + inner_product(keys, host.upload(grads.keys))
+            .forward_backward(host.inputs(), &host_values(context_grad));
+        let objective = inner_product(query_key, host.upload(grads.query_key))
             + inner_product(value, host.upload(grads.values));
-        (merge_heads(host.upload(grads.context)), objective)
+        (host.upload(grads.context), objective)
     }
 
-    /// The shared query/key and the value projections, split into heads, each
-    /// `[batch, heads, length, head_size]`.
-    fn project(&self, input: Tensor<3>) -> (Tensor<4>, Tensor<4>) {
-        let heads = self.settings.heads;
-        let query_key = split_heads(self.query_key.forward(input.clone()), heads);
-        (query_key, split_heads(self.value.forward(input), heads))
+    /// The shared query/key and the value projections, each `[batch, length, heads·head_size]`.
+    fn project(&self, input: Tensor<3>) -> (Tensor<3>, Tensor<3>) {
+        (
+            self.query_key.forward(input.clone()),
+            self.value.forward(input),
+        )
     }
 
     fn options(&self, dropout_seed: Option<u64>) -> AttendOptions {
@@ -198,12 +198,12 @@ impl LshSelfAttention {
 
     fn host_kernel(&self, host: &HostTensors, dropout_seed: Option<u64>) -> HostLsh {
         let s = &self.settings;
-        let [batch, heads, length, head_size] = host.shape;
+        let [batch, length, width] = host.shape;
         HostLsh {
             batch,
-            heads,
+            heads: s.heads,
             length,
-            head_size,
+            head_size: width / s.heads,
             num_hashes: s.num_hashes,
             chunk_length: s.chunk_length,
             chunks_before: s.chunks_before,
@@ -285,11 +285,10 @@ impl LshSelfAttention {
 
 /// The host kernel's inputs read back from their tensors.
 struct HostTensors {
-    /// `[batch, heads, length, head_size]`
-    shape: [usize; 4],
+    /// `[batch, length, heads·head_size]`
+    shape: [usize; 3],
     device: Device,
-    queries: Vec<f32>,
-    keys: Vec<f32>,
+    query_key: Vec<f32>,
     values: Vec<f32>,
     sorted: Vec<usize>,
     keep: Option<Vec<bool>>,
@@ -297,17 +296,15 @@ struct HostTensors {
 
 impl HostTensors {
     fn new(
-        queries: Tensor<4>,
-        keys: Tensor<4>,
-        values: Tensor<4>,
+        query_key: Tensor<3>,
+        values: Tensor<3>,
         order: BucketOrder,
         keep: Option<Tensor<2, Bool>>,
     ) -> Self {
         Self {
-            shape: queries.dims(),
-            device: queries.device(),
-            queries: host_values(queries),
-            keys: host_values(keys),
+            shape: query_key.dims(),
+            device: query_key.device(),
+            query_key: host_values(query_key),
             values: host_values(values),
             sorted: order
                 .sorted
@@ -327,16 +324,15 @@ impl HostTensors {
 
     fn inputs(&self) -> HostLshInputs<'_> {
         HostLshInputs {
-            queries: &self.queries,
-            keys: &self.keys,
+            query_key: &self.query_key,
             values: &self.values,
             sorted: &self.sorted,
             keep: self.keep.as_deref(),
         }
     }
 
-    /// `[batch, heads, length, head_size]` values as a tensor on the inputs' device.
-    fn upload(&self, values: Vec<f32>) -> Tensor<4> {
+    /// `[batch, length, heads·head_size]` values as a tensor on the inputs' device.
+    fn upload(&self, values: Vec<f32>) -> Tensor<3> {
         upload(values, self.shape, &self.device)
     }
 }

@@ -3,9 +3,10 @@
 //! On the CPU backends the tensor formulation ([`crate::attention::attend`]) materialises every
 //! score-sized intermediate (scores, masks, exponentials, probabilities) for all heads and
 //! rounds at once, gathers key windows into new tensors, and autodiff keeps most of it for the
-//! backward pass. This kernel runs one (batch, head) per task and one chunk at a time: rows are
-//! read in place by position, one chunk's scores live in a small buffer, and the reversible
-//! step's backward keeps the probabilities of one head at most.
+//! backward pass. This kernel runs one (batch, head) per task and one chunk at a time: it
+//! copies the head's rows out of the projections once (scaling the keys to unit length itself),
+//! gathers each chunk's rows by position, keeps one chunk's scores in a small buffer, and in the
+//! reversible step's backward keeps the probabilities of one head at most.
 //!
 //! Products run on the task's own thread: the heads are the parallelism.
 //!
@@ -51,11 +52,10 @@ pub struct HostLsh {
 /// The inputs of one call, flattened row-major.
 #[derive(Debug, Clone, Copy)]
 pub struct HostLshInputs<'a> {
-    /// Queries, `[batch, heads, length, head_size]`, in position order.
-    pub queries: &'a [f32],
-    /// Unit-norm keys, `[batch, heads, length, head_size]`, in position order.
-    pub keys: &'a [f32],
-    /// Values, `[batch, heads, length, head_size]`, in position order.
+    /// The shared query/key projection, `[batch, length, heads·head_size]`: the queries, and
+    /// the keys once scaled to unit length.
+    pub query_key: &'a [f32],
+    /// The value projection, `[batch, length, heads·head_size]`.
     pub values: &'a [f32],
     /// `[batch, heads, num_hashes·length]`: for each sorted slot, `round·length + position`
     /// ([`BucketOrder::sorted`](crate::attention::BucketOrder)).
@@ -64,17 +64,25 @@ pub struct HostLshInputs<'a> {
     pub keep: Option<&'a [bool]>,
 }
 
-/// The output of [`HostLsh::forward_backward`], each `[batch, heads, length, head_size]`.
+/// The output of [`HostLsh::forward_backward`], each `[batch, length, heads·head_size]`.
 #[derive(Debug)]
 pub struct HostLshGrads {
     /// The attention output.
     pub context: Vec<f32>,
-    /// Gradient for the queries.
-    pub queries: Vec<f32>,
-    /// Gradient for the keys.
-    pub keys: Vec<f32>,
-    /// Gradient for the values.
+    /// Gradient for the shared query/key projection (through queries and keys).
+    pub query_key: Vec<f32>,
+    /// Gradient for the value projection.
     pub values: Vec<f32>,
+}
+
+/// One head's rows, `[length, head_size]` each, in position order.
+struct HeadRows {
+    queries: Vec<f32>,
+    /// The queries scaled to unit length (as [`unit_norm_keys`](crate::attention::unit_norm_keys)).
+    keys: Vec<f32>,
+    values: Vec<f32>,
+    /// Each key's `1 / rms(query)`, `[length]`.
+    inv_rms: Vec<f32>,
 }
 
 /// Every round's output `[rounds, length, head_size]` and log-normaliser `[rounds, length]`
@@ -116,49 +124,112 @@ impl HostLsh {
         self.length * self.head_size
     }
 
-    /// The attention output `[batch, heads, length, head_size]`.
+    /// The attention output, `[batch, length, heads·head_size]`.
     pub fn forward(&self, inputs: HostLshInputs) -> Vec<f32> {
-        let mut context = vec![0.0; self.batch * self.heads * self.head_len()];
-        context
-            .par_chunks_mut(self.head_len())
-            .enumerate()
-            .for_each(|(head, context)| {
-                let rounds = self.head_forward(head, inputs, None);
-                self.merge(&rounds, context);
-            });
-        context
+        let contexts: Vec<Vec<f32>> = (0..self.batch * self.heads)
+            .into_par_iter()
+            .map(|head| {
+                let rows = self.head_rows(head, inputs);
+                let rounds = self.head_forward(head, inputs, &rows, None);
+                let mut context = vec![0.0; self.head_len()];
+                self.merge(&rounds, &mut context);
+                context
+            })
+            .collect();
+        self.interleave(&contexts)
     }
 
-    /// The attention output and the gradients of `Σ output · output_grad` for the queries,
-    /// keys and values.
+    /// The attention output and the gradients of `Σ output · output_grad` for the query/key
+    /// and value projections.
     ///
     /// # Shapes
-    /// - output_grad: `[batch, heads, length, head_size]`
+    /// - output_grad: `[batch, length, heads·head_size]`
     pub fn forward_backward(&self, inputs: HostLshInputs, output_grad: &[f32]) -> HostLshGrads {
-        let size = self.batch * self.heads * self.head_len();
-        let mut grads = HostLshGrads {
-            context: vec![0.0; size],
-            queries: vec![0.0; size],
-            keys: vec![0.0; size],
-            values: vec![0.0; size],
-        };
-        let n = self.head_len();
-        grads
-            .context
-            .par_chunks_mut(n)
-            .zip(grads.queries.par_chunks_mut(n))
-            .zip(grads.keys.par_chunks_mut(n))
-            .zip(grads.values.par_chunks_mut(n))
-            .enumerate()
-            .for_each(|(head, (((context, dq), dk), dv))| {
+        let heads: Vec<[Vec<f32>; 3]> = (0..self.batch * self.heads)
+            .into_par_iter()
+            .map(|head| {
+                let rows = self.head_rows(head, inputs);
                 let mut probs = vec![0.0; self.chunks() * self.chunk_length * self.window()];
-                let rounds = self.head_forward(head, inputs, Some(&mut probs));
-                self.merge(&rounds, context);
-                let output_grad = &output_grad[head * n..(head + 1) * n];
-                let (d_out, d_lse) = self.merge_backward(&rounds, context, output_grad);
-                self.head_backward(head, inputs, &probs, &d_out, &d_lse, [dq, dk, dv]);
-            });
-        grads
+                let rounds = self.head_forward(head, inputs, &rows, Some(&mut probs));
+                let mut context = vec![0.0; self.head_len()];
+                self.merge(&rounds, &mut context);
+                let output_grad = self.head_of(head, output_grad);
+                let (d_out, d_lse) = self.merge_backward(&rounds, &context, &output_grad);
+                let [dq, dk, dv] = self.head_backward(head, inputs, &rows, &probs, &d_out, &d_lse);
+                [context, self.query_key_grad(&rows, dq, &dk), dv]
+            })
+            .collect();
+        let part = |i: usize| self.interleave(&heads.iter().map(|h| &h[i]).collect::<Vec<_>>());
+        HostLshGrads {
+            context: part(0),
+            query_key: part(1),
+            values: part(2),
+        }
+    }
+
+    /// Flat head `head`'s (`batch·heads + head`) rows of a `[batch, length, heads·head_size]`
+    /// tensor, `[length, head_size]`.
+    fn head_of(&self, head: usize, x: &[f32]) -> Vec<f32> {
+        let (b, h, d) = (head / self.heads, head % self.heads, self.head_size);
+        let mut rows = Vec::with_capacity(self.head_len());
+        for position in 0..self.length {
+            let first = ((b * self.length + position) * self.heads + h) * d;
+            rows.extend_from_slice(&x[first..first + d]);
+        }
+        rows
+    }
+
+    /// The inverse of [`head_of`](Self::head_of) for every head at once.
+    fn interleave<V: AsRef<[f32]>>(&self, heads: &[V]) -> Vec<f32> {
+        let d = self.head_size;
+        let mut out = vec![0.0; self.batch * self.heads * self.head_len()];
+        for (head, rows) in heads.iter().enumerate() {
+            let (b, h) = (head / self.heads, head % self.heads);
+            for (position, row) in rows.as_ref().chunks_exact(d).enumerate() {
+                let first = ((b * self.length + position) * self.heads + h) * d;
+                out[first..first + d].copy_from_slice(row);
+            }
+        }
+        out
+    }
+
+    /// One head's queries, unit-length keys and values.
+    fn head_rows(&self, head: usize, inputs: HostLshInputs) -> HeadRows {
+        let d = self.head_size;
+        let queries = self.head_of(head, inputs.query_key);
+        let mut keys = queries.clone();
+        let mut inv_rms = vec![0.0; self.length];
+        let unit = (d as f32).sqrt().recip();
+        for (key, inv_rms) in keys.chunks_exact_mut(d).zip(&mut inv_rms) {
+            *inv_rms = (dot(key, key) / d as f32 + 1e-6).sqrt().recip();
+            key.iter_mut().for_each(|x| *x = *x * *inv_rms * unit);
+        }
+        HeadRows {
+            queries,
+            keys,
+            values: self.head_of(head, inputs.values),
+            inv_rms,
+        }
+    }
+
+    /// The gradient for one head's query/key rows: `dq` plus the keys' gradient `dk` through
+    /// the scaling to unit length, `k = x·r/√d` with `r = 1/√(mean(x²) + ε)`:
+    /// `dx = (r/√d)·(dk − x·r²·(dk·x)/d)`.
+    fn query_key_grad(&self, rows: &HeadRows, mut dq: Vec<f32>, dk: &[f32]) -> Vec<f32> {
+        let d = self.head_size;
+        let unit = (d as f32).sqrt().recip();
+        let per_row = dq
+            .chunks_exact_mut(d)
+            .zip(dk.chunks_exact(d))
+            .zip(rows.queries.chunks_exact(d))
+            .zip(&rows.inv_rms);
+        for (((dq, dk), x), &r) in per_row {
+            let along = dot(dk, x) * r * r / d as f32;
+            for ((g, &dk), &x) in dq.iter_mut().zip(dk).zip(x) {
+                *g += r * unit * (dk - x * along);
+            }
+        }
+        dq
     }
 
     fn new_chunk(&self) -> Chunk {
@@ -182,7 +253,14 @@ impl HostLsh {
     /// Fills `chunk` with sorted chunk `n` of head `head` (a flat `batch·heads` index): its
     /// queries, and the keys and values of its window, which is the chunk itself with
     /// `chunks_before` chunks before it and `chunks_after` after it, circularly.
-    fn load(&self, head: usize, n: usize, inputs: HostLshInputs, chunk: &mut Chunk) {
+    fn load(
+        &self,
+        head: usize,
+        n: usize,
+        inputs: HostLshInputs,
+        rows: &HeadRows,
+        chunk: &mut Chunk,
+    ) {
         let (c, l, d) = (self.chunk_length, self.length, self.head_size);
         let total = self.num_hashes * l;
         let sorted = &inputs.sorted[head * total..(head + 1) * total];
@@ -198,16 +276,9 @@ impl HostLsh {
                 *position = slot % l;
             }
         }
-        let rows = head * l * d..(head + 1) * l * d;
-        let (queries, keys) = (&inputs.queries[rows.clone()], &inputs.keys[rows.clone()]);
-        gather(queries, &chunk.query_positions, d, &mut chunk.queries);
-        gather(keys, &chunk.key_positions, d, &mut chunk.keys);
-        gather(
-            &inputs.values[rows],
-            &chunk.key_positions,
-            d,
-            &mut chunk.values,
-        );
+        gather(&rows.queries, &chunk.query_positions, d, &mut chunk.queries);
+        gather(&rows.keys, &chunk.key_positions, d, &mut chunk.keys);
+        gather(&rows.values, &chunk.key_positions, d, &mut chunk.values);
         if let Some(keep) = inputs.keep {
             let keep = &keep[head / self.heads * l..][..l];
             for (padded, &key) in chunk.key_padded.iter_mut().zip(&chunk.key_positions) {
@@ -257,6 +328,7 @@ impl HostLsh {
         &self,
         head: usize,
         inputs: HostLshInputs,
+        rows: &HeadRows,
         mut store: Option<&mut [f32]>,
     ) -> Rounds {
         let (c, w, d, l) = (
@@ -273,7 +345,7 @@ impl HostLsh {
         let (mut scratch, mut dropped) = (vec![0.0; c * w], vec![0.0; c * w]);
         let (mut lse, mut out) = (vec![0.0; c], vec![0.0; c * d]);
         for n in 0..self.chunks() {
-            self.load(head, n, inputs, &mut chunk);
+            self.load(head, n, inputs, rows, &mut chunk);
             let probs = match store.as_deref_mut() {
                 Some(store) => &mut store[n * c * w..(n + 1) * c * w],
                 None => &mut scratch[..],
@@ -364,8 +436,8 @@ impl HostLsh {
         (d_out, d_lse)
     }
 
-    /// Accumulates one head's query, key and value gradients (`[length, head_size]` each,
-    /// zeroed) from each round's output and log-normaliser gradients, chunk by chunk:
+    /// One head's query, key and value gradients (`[length, head_size]` each) from each
+    /// round's output and log-normaliser gradients, accumulated chunk by chunk:
     /// `dV = Pᵀ·dO`, `dP = dO·Vᵀ`, `dS = P ⊙ (dP − rowsum(P ⊙ dP) + d lse)`, zero where a mask
     /// replaced the score (dropout factors applied to `P` and `dP` alike), `dQ = dS·K`,
     /// `dK = dSᵀ·Q`.
@@ -373,11 +445,12 @@ impl HostLsh {
         &self,
         head: usize,
         inputs: HostLshInputs,
+        rows: &HeadRows,
         store: &[f32],
         d_out: &[f32],
         d_lse: &[f32],
-        [dq, dk, dv]: [&mut [f32]; 3],
-    ) {
+    ) -> [Vec<f32>; 3] {
+        let [mut dq, mut dk, mut dv] = [(); 3].map(|_| vec![0.0; self.head_len()]);
         let (c, w, d, l) = (
             self.chunk_length,
             self.window(),
@@ -389,7 +462,7 @@ impl HostLsh {
         let (mut d_rows, mut d_scores) = (vec![0.0; c * d], vec![0.0; c * w]);
         let (mut d_queries, mut d_window) = (vec![0.0; c * d], vec![0.0; w * d]);
         for n in 0..self.chunks() {
-            self.load(head, n, inputs, &mut chunk);
+            self.load(head, n, inputs, rows, &mut chunk);
             let probs = &store[n * c * w..(n + 1) * c * w];
             let weights = apply_factors(probs, &chunk.factors, &mut dropped);
             let first = chunk.round * l;
@@ -402,7 +475,7 @@ impl HostLsh {
                 d_rows_view,
                 Parallelism::None,
             );
-            scatter_add(dv, &chunk.key_positions, d, &d_window);
+            scatter_add(&mut dv, &chunk.key_positions, d, &d_window);
 
             matmul(
                 &mut d_scores,
@@ -436,11 +509,12 @@ impl HostLsh {
                 View::rows(&chunk.keys, w, d),
                 Parallelism::None,
             );
-            scatter_add(dq, &chunk.query_positions, d, &d_queries);
+            scatter_add(&mut dq, &chunk.query_positions, d, &d_queries);
             let queries = View::rows(&chunk.queries, c, d);
             matmul(&mut d_window, d_scores_view.t(), queries, Parallelism::None);
-            scatter_add(dk, &chunk.key_positions, d, &d_window);
+            scatter_add(&mut dk, &chunk.key_positions, d, &d_window);
         }
+        [dq, dk, dv]
     }
 }
 
