@@ -57,7 +57,11 @@ fn host_kernel_equals_the_tensor_formulation_forward_and_backward() {
             let settings = LshSettings {
                 heads: HEADS,
                 num_hashes: rounds,
-                buckets: NumBuckets::Single(4),
+                buckets: if case % 2 == 0 {
+                    NumBuckets::Single(4)
+                } else {
+                    NumBuckets::Factorized(vec![2, 4])
+                },
                 chunk_length: 8,
                 chunks_before: before,
                 chunks_after: after,
@@ -86,13 +90,16 @@ fn host_kernel_equals_the_tensor_formulation_forward_and_backward() {
             let input_grad = tracked.grad(&grads).unwrap();
             let weight_grad = layer.query_key.weight.val().grad(&grads).unwrap();
 
-            // Without autodiff, on a CPU backend: the kernel's forward.
+            // Without autodiff, on a CPU backend: the host hashing and the kernel's forward.
             let ours = layer.valid().forward(
                 input.clone(),
                 keep.clone(),
-                Hashing::Buckets(buckets.clone()),
+                Hashing::Rotations(rotations.clone()),
                 seed,
             );
+            let ours_buckets: Vec<i64> = ours.buckets.unwrap().into_data().iter().collect();
+            let reference_buckets: Vec<i64> = buckets.clone().into_data().iter().collect();
+            assert_eq!(ours_buckets, reference_buckets, "{what} buckets");
             let reference_context = reference.context.detach().inner();
             assert_close(
                 &format!("{what} forward"),

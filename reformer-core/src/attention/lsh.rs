@@ -2,7 +2,7 @@
 
 use burn::module::Module;
 use burn::nn::Linear;
-use burn::tensor::{Bool, Device, Int, Tensor};
+use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
 use super::attend::{AttendOptions, attend};
 use super::chunks::{look_adjacent, split_chunks, split_chunks_3d};
@@ -10,11 +10,11 @@ use super::full::shared_qk_attention;
 use super::hashing::hash_vectors;
 use super::heads::{gather_rows, merge_heads, split_heads, unit_norm_keys};
 use super::softmax::logsumexp;
-use super::sort::BucketOrder;
+use super::sort::{BucketOrder, sorted_on_host};
 use crate::config::NumBuckets;
 use crate::device::is_host;
 use crate::grads::inner_product;
-use crate::host::{HostLsh, HostLshInputs, host_values, upload};
+use crate::host::{HostHashing, HostLsh, HostLshInputs, host_values, upload};
 use crate::init::normal_linear;
 use crate::random::KeepScales;
 
@@ -107,6 +107,9 @@ impl LshSelfAttention {
         let s = &self.settings;
         let length = input.dims()[1];
         let (query_key, value) = self.project(input);
+        if length > s.chunk_length && is_host(&query_key.device()) && !query_key.is_tracked() {
+            return self.forward_on_host(query_key, value, keep, hashing, dropout_seed);
+        }
         let options = self.options(dropout_seed);
         let split = |x: Tensor<3>| split_heads(x, s.heads);
         if length <= s.chunk_length {
@@ -117,9 +120,10 @@ impl LshSelfAttention {
             };
         }
 
+        let query_key = split(query_key);
         let buckets = match hashing {
             Hashing::Rotations(rotations) => hash_vectors(
-                split(query_key.clone()),
+                query_key.clone(),
                 rotations,
                 &s.buckets,
                 keep.clone().map(Tensor::bool_not),
@@ -128,20 +132,66 @@ impl LshSelfAttention {
         };
         // Buckets lie in 0..=total: the extra one holds padding.
         let order = BucketOrder::new(buckets.clone(), s.buckets.total() + 1);
-        let context = if is_host(&query_key.device()) && !query_key.is_tracked() {
-            let host = HostTensors::new(query_key, value, order, keep);
-            host.upload(self.host_kernel(&host, dropout_seed).forward(host.inputs()))
-        } else {
-            let query_key = split(query_key);
-            let keys = unit_norm_keys(query_key.clone());
-            let context =
-                self.attend_in_chunks(query_key, keys, split(value), order, keep, options);
-            merge_heads(context)
-        };
+        let keys = unit_norm_keys(query_key.clone());
+        let context = self.attend_in_chunks(query_key, keys, split(value), order, keep, options);
         LshOutput {
-            context,
+            context: merge_heads(context),
             buckets: Some(buckets),
         }
+    }
+
+    /// [`forward`](Self::forward) on a CPU backend without autodiff: hashing, sorting and
+    /// attention in host memory ([`HostHashing`], [`sorted_on_host`], [`HostLsh`]).
+    fn forward_on_host(
+        &self,
+        query_key: Tensor<3>,
+        value: Tensor<3>,
+        keep: Option<Tensor<2, Bool>>,
+        hashing: Hashing,
+        dropout_seed: Option<u64>,
+    ) -> LshOutput {
+        let s = &self.settings;
+        let [batch, length, width] = query_key.dims();
+        let device = query_key.device();
+        let keep = keep.map(host_bools);
+        let query_key = host_values(query_key);
+        let buckets: Vec<i64> = match hashing {
+            Hashing::Rotations(rotations) => {
+                let padding: Option<Vec<bool>> =
+                    keep.as_ref().map(|keep| keep.iter().map(|&k| !k).collect());
+                let hashing = HostHashing {
+                    batch,
+                    length,
+                    heads: s.heads,
+                    head_size: width / s.heads,
+                    num_hashes: s.num_hashes,
+                    factors: s.buckets.factors(),
+                };
+                hashing.buckets(&query_key, &host_values(rotations), padding.as_deref())
+            }
+            Hashing::Buckets(buckets) => buckets.into_data().iter::<i64>().collect(),
+        };
+        let host = HostTensors {
+            shape: [batch, length, width],
+            device: device.clone(),
+            query_key,
+            values: host_values(value),
+            sorted: self.sorted(&buckets, length),
+            keep,
+        };
+        let context = host.upload(self.host_kernel(&host, dropout_seed).forward(host.inputs()));
+        let shape = [batch, s.heads, s.num_hashes, length];
+        LshOutput {
+            context,
+            buckets: Some(Tensor::from_data(TensorData::new(buckets, shape), &device)),
+        }
+    }
+
+    /// The host sort of `buckets` (`[batch, heads, num_hashes, length]`); bucket
+    /// `buckets.total()` holds padding.
+    fn sorted(&self, buckets: &[i64], length: usize) -> Vec<usize> {
+        let s = &self.settings;
+        sorted_on_host(buckets, s.num_hashes, length, s.buckets.total() + 1)
     }
 
     /// The context as [`forward`](Self::forward) computes it from LSH buckets, and a scalar
@@ -164,13 +214,16 @@ impl LshSelfAttention {
         dropout_seed: Option<u64>,
     ) -> (Tensor<3>, Tensor<1>) {
         let (query_key, value) = self.project(input);
-        let order = BucketOrder::new(buckets, self.settings.buckets.total() + 1);
-        let host = HostTensors::new(
-            query_key.clone().detach().inner(),
-            value.clone().detach().inner(),
-            order,
-            keep,
-        );
+        let length = query_key.dims()[1];
+        let buckets: Vec<i64> = buckets.into_data().iter::<i64>().collect();
+        let host = HostTensors {
+            shape: query_key.dims(),
+            device: query_key.device(),
+            query_key: host_values(query_key.clone().detach().inner()),
+            values: host_values(value.clone().detach().inner()),
+            sorted: self.sorted(&buckets, length),
+            keep: keep.map(host_bools),
+        };
         let grads = self
             .host_kernel(&host, dropout_seed)
             .forward_backward(host.inputs(), &host_values(context_grad));
@@ -295,33 +348,6 @@ struct HostTensors {
 }
 
 impl HostTensors {
-    fn new(
-        query_key: Tensor<3>,
-        values: Tensor<3>,
-        order: BucketOrder,
-        keep: Option<Tensor<2, Bool>>,
-    ) -> Self {
-        Self {
-            shape: query_key.dims(),
-            device: query_key.device(),
-            query_key: host_values(query_key),
-            values: host_values(values),
-            sorted: order
-                .sorted
-                .into_data()
-                .iter::<i64>()
-                .map(|slot| slot as usize)
-                .collect(),
-            keep: keep.map(|keep| {
-                keep.int()
-                    .into_data()
-                    .iter::<i64>()
-                    .map(|k| k != 0)
-                    .collect()
-            }),
-        }
-    }
-
     fn inputs(&self) -> HostLshInputs<'_> {
         HostLshInputs {
             query_key: &self.query_key,
@@ -335,4 +361,9 @@ impl HostTensors {
     fn upload(&self, values: Vec<f32>) -> Tensor<3> {
         upload(values, self.shape, &self.device)
     }
+}
+
+/// A boolean tensor's values in row-major order.
+fn host_bools(x: Tensor<2, Bool>) -> Vec<bool> {
+    x.int().into_data().iter::<i64>().map(|k| k != 0).collect()
 }

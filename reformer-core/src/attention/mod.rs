@@ -20,4 +20,4 @@ pub use heads::{gather_rows, merge_heads, split_heads, unit_norm_keys};
 pub use local::{LocalSelfAttention, LocalSettings};
 pub use lsh::{Hashing, LshOutput, LshSelfAttention, LshSettings};
 pub use softmax::logsumexp;
-pub use sort::BucketOrder;
+pub use sort::{BucketOrder, sorted_on_host};

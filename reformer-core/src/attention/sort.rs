@@ -90,39 +90,19 @@ impl BucketOrder {
         Self { sorted, undo }
     }
 
-    /// The order by a counting sort on the host: where tensors live in host memory, reading
-    /// the buckets back is a copy, and one pass per row replaces the radix sort's hundred-odd
-    /// small tensor operations.
+    /// The order by a counting sort on the host ([`sorted_on_host`]): where tensors live in
+    /// host memory, reading the buckets back is a copy, and one pass per row replaces the
+    /// radix sort's hundred-odd small tensor operations.
     pub fn on_host(buckets: Tensor<4, Int>, num_buckets: usize) -> Self {
         let [batch, heads, num_hashes, length] = buckets.dims();
         let (device, dtype) = (buckets.device(), buckets.dtype());
         let keys: Vec<i64> = buckets.into_data().iter::<i64>().collect();
         let total = num_hashes * length;
-        let mut sorted = vec![0i64; keys.len()];
-        let mut next_slot = vec![0usize; num_buckets + 1];
-        for (row, (keys, sorted)) in keys
-            .chunks(length)
-            .zip(sorted.chunks_mut(length))
-            .enumerate()
-        {
-            let round_offset = (row % num_hashes) * length;
-            next_slot.fill(0);
-            for &key in keys {
-                next_slot[key as usize + 1] += 1;
-            }
-            for key in 0..num_buckets {
-                next_slot[key + 1] += next_slot[key];
-            }
-            for (position, &key) in keys.iter().enumerate() {
-                let slot = &mut next_slot[key as usize];
-                sorted[*slot] = (round_offset + position) as i64;
-                *slot += 1;
-            }
-        }
+        let sorted = sorted_on_host(&keys, num_hashes, length, num_buckets);
         let mut undo = vec![0i64; sorted.len()];
         for (sorted, undo) in sorted.chunks(total).zip(undo.chunks_mut(total)) {
             for (rank, &flat) in sorted.iter().enumerate() {
-                undo[flat as usize] = rank as i64;
+                undo[flat] = rank as i64;
             }
         }
         let tensor = |values: Vec<i64>| {
@@ -130,10 +110,46 @@ impl BucketOrder {
                 .cast(dtype)
         };
         Self {
-            sorted: tensor(sorted),
+            sorted: tensor(sorted.into_iter().map(|flat| flat as i64).collect()),
             undo: tensor(undo),
         }
     }
+}
+
+/// [`BucketOrder::sorted`] by a counting sort of host values: for each (batch, head), the
+/// flat indices `round·length + position` ordered by (round, bucket, position).
+///
+/// # Shapes
+/// - buckets: `[batch, heads, num_hashes, length]`, values in `0..num_buckets`
+/// - output: `[batch, heads, num_hashes·length]`
+pub fn sorted_on_host(
+    buckets: &[i64],
+    num_hashes: usize,
+    length: usize,
+    num_buckets: usize,
+) -> Vec<usize> {
+    let mut sorted = vec![0usize; buckets.len()];
+    let mut next_slot = vec![0usize; num_buckets + 1];
+    for (row, (keys, sorted)) in buckets
+        .chunks(length)
+        .zip(sorted.chunks_mut(length))
+        .enumerate()
+    {
+        let round_offset = (row % num_hashes) * length;
+        next_slot.fill(0);
+        for &key in keys {
+            next_slot[key as usize + 1] += 1;
+        }
+        for key in 0..num_buckets {
+            next_slot[key + 1] += next_slot[key];
+        }
+        for (position, &key) in keys.iter().enumerate() {
+            let slot = &mut next_slot[key as usize];
+            sorted[*slot] = round_offset + position;
+            *slot += 1;
+        }
+    }
+    sorted
 }
 
 #[cfg(test)]

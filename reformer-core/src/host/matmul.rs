@@ -30,6 +30,22 @@ impl<'a> View<'a> {
         }
     }
 
+    /// A `[rows, cols]` matrix whose row `i` starts at `data[i·row_stride]`.
+    pub fn strided(data: &'a [f32], rows: usize, cols: usize, row_stride: usize) -> Self {
+        let needed = rows.saturating_sub(1) * row_stride + cols;
+        assert!(
+            data.len() >= needed,
+            "a strided {rows}x{cols} matrix needs {needed} values"
+        );
+        Self {
+            data,
+            rows,
+            cols,
+            row_stride,
+            col_stride: 1,
+        }
+    }
+
     /// The transpose, without moving data.
     pub fn t(self) -> Self {
         Self {
@@ -58,8 +74,8 @@ fn product(out: &mut [f32], a: View, b: View, accumulate: bool, parallelism: Par
         out.len() >= a.rows * b.cols,
         "matrix product output too small"
     );
-    // SAFETY: `View::rows` checked that each operand's slice holds every element its shape
-    // and strides address (a transpose addresses the same elements), and `out` holds
+    // SAFETY: `View::rows` and `View::strided` checked that each operand's slice holds every
+    // element its shape and strides address (a transpose addresses the same elements), and `out` holds
     // `a.rows · b.cols` values; the three slices cannot alias (`out` is borrowed mutably).
     unsafe {
         gemm(

@@ -6,11 +6,13 @@
 //! they run on the other devices and under autodiff, and the tests hold the kernels to them.
 
 mod feed_forward;
+mod hashing;
 mod lsh_attention;
 mod matmul;
 mod softmax;
 
 pub use feed_forward::{HostFeedForward, HostFeedForwardGrads};
+pub use hashing::HostHashing;
 pub use lsh_attention::{HostLsh, HostLshGrads, HostLshInputs};
 
 use burn::tensor::{Device, Tensor, TensorData};
