@@ -1,9 +1,11 @@
-//! `attention`: time and peak memory of one attention layer's forward and backward pass as
-//! the sequence grows: LSH with 1, 2, 4 and 8 rounds, local and full attention.
+//! `attention`: time and peak memory of one attention layer's share of a reversible training
+//! step as the sequence grows (its forward pass without a graph, then the backward pass's
+//! recomputation and gradients): LSH with 1, 2, 4 and 8 rounds, local and full attention.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
+use burn::module::Module;
 use burn::tensor::Device;
 use reformer_core::AttentionKind;
 use reformer_core::attention::{AttentionBlock, Hashing, draw_rotations};
@@ -143,8 +145,9 @@ pub fn run(args: &AttentionArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One forward and backward pass of one attention layer of the reference width (hidden
-/// 256, 4 heads of 64, chunk 64, causal); prints JSON.
+/// One attention layer of the reference width (hidden 256, 4 heads of 64, chunk 64, causal)
+/// as a reversible training step runs it: the forward pass without a graph, then
+/// [`AttentionBlock::forward_with_grads`] with the forward pass's buckets; prints JSON.
 pub fn step(args: &StepArgs) -> anyhow::Result<()> {
     let (kind, rounds) = parse_kind(&args.kind)?;
     let device: Device =
@@ -160,7 +163,8 @@ pub fn step(args: &StepArgs) -> anyhow::Result<()> {
     config.validate()?;
     config.validate_length(args.length)?;
     let block = AttentionBlock::new(&config, kind, &device);
-    let input = standard_normal(1, [1, args.length, config.hidden_size], &device).require_grad();
+    let plain = device.clone().inner();
+    let input = standard_normal(1, [1, args.length, config.hidden_size], &plain);
     let hashing = (kind == AttentionKind::Lsh).then(|| {
         Hashing::Rotations(draw_rotations(
             2,
@@ -168,15 +172,18 @@ pub fn step(args: &StepArgs) -> anyhow::Result<()> {
             config.attention_head_size,
             rounds,
             &config.resolved_num_buckets(),
-            &device,
+            &plain,
         ))
     });
     let idle = peak_rss_mib();
     let start = Instant::now();
-    let output = block.forward(input.clone(), None, hashing, None).hidden;
-    let grads = output.sum().backward();
-    let grad = input.grad(&grads).expect("the input reaches the output");
-    let _ = grad.into_data();
+    let forward = block
+        .valid()
+        .forward(input.clone(), None, hashing.clone(), None);
+    let replay = forward.buckets.map(Hashing::Buckets).or(hashing);
+    let output_grad = forward.hidden.ones_like();
+    let grads = block.forward_with_grads(input, output_grad, None, replay, None);
+    let _ = grads.input_grad.into_data();
     let seconds = start.elapsed().as_secs_f64();
     println!(
         "{}",
