@@ -36,6 +36,7 @@ pub enum Site {
 const GOLDEN_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
 
 /// SplitMix64's finaliser: a cheap, well-mixed hash of one word.
+#[inline(always)]
 fn mix(mut z: u64) -> u64 {
     z = z.wrapping_add(GOLDEN_GAMMA);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -89,6 +90,7 @@ impl KeepScales {
         }
     }
 
+    #[inline(always)]
     fn pick(&self, draw: u64) -> f32 {
         if draw >= self.threshold {
             self.scale
@@ -98,6 +100,7 @@ impl KeepScales {
     }
 
     /// SplitMix64's word number `pair`: the draws of elements `2·pair` and `2·pair + 1`.
+    #[inline(always)]
     fn word(&self, pair: u64) -> u64 {
         mix(self.seed.wrapping_add(pair.wrapping_mul(GOLDEN_GAMMA)))
     }
@@ -118,14 +121,7 @@ impl KeepScales {
         if let Some(x) = odd_start.first_mut() {
             *x = self.at(first);
         }
-        let first_pair = first.div_ceil(2);
-        for (pair, slots) in rest.chunks_mut(2).enumerate() {
-            let word = self.word(first_pair + pair as u64);
-            slots[0] = self.pick(word & 0xFFFF_FFFF);
-            if let Some(second) = slots.get_mut(1) {
-                *second = self.pick(word >> 32);
-            }
-        }
+        fill_pairs(self, first.div_ceil(2), rest);
     }
 
     /// The factors of elements `0..count`, drawn in parallel blocks.
@@ -137,6 +133,45 @@ impl KeepScales {
             .enumerate()
             .for_each(|(block, values)| self.fill((block * BLOCK) as u64, values));
         values
+    }
+}
+
+/// The factors of consecutive elements from element `2·first_pair` on: the hash words of a
+/// block first, in a loop the compiler vectorises (compiled for AVX-512 as well, where 64-bit
+/// multiplies are vector instructions, and picked at run time), then the factors.
+fn fill_pairs(draws: &KeepScales, first_pair: u64, out: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx512dq") {
+        // SAFETY: the CPU has the features the function is compiled for.
+        return unsafe { fill_pairs_avx512(draws, first_pair, out) };
+    }
+    fill_pairs_portable(draws, first_pair, out);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq")]
+fn fill_pairs_avx512(draws: &KeepScales, first_pair: u64, out: &mut [f32]) {
+    fill_pairs_portable(draws, first_pair, out);
+}
+
+#[inline(always)]
+fn fill_pairs_portable(draws: &KeepScales, first_pair: u64, out: &mut [f32]) {
+    const PAIRS: usize = 64;
+    let mut words = [0u64; PAIRS];
+    for (block, out) in out.chunks_mut(2 * PAIRS).enumerate() {
+        let base = first_pair.wrapping_add((block * PAIRS) as u64);
+        for (k, word) in words.iter_mut().enumerate() {
+            *word = draws.word(base.wrapping_add(k as u64));
+        }
+        let full_pairs = out.len() / 2;
+        let mut pairs = out.chunks_exact_mut(2);
+        for (slots, &word) in (&mut pairs).zip(&words) {
+            slots[0] = draws.pick(word & 0xFFFF_FFFF);
+            slots[1] = draws.pick(word >> 32);
+        }
+        if let Some(last) = pairs.into_remainder().first_mut() {
+            *last = draws.pick(words[full_pairs] & 0xFFFF_FFFF);
+        }
     }
 }
 
