@@ -14,6 +14,9 @@ use super::matmul::{Parallelism, View, matmul, matmul_add};
 use crate::config::Activation;
 use crate::random::{KeepScales, Site, site_seed};
 
+/// The feed-forward's products are large enough to split over every thread.
+const ALL_THREADS: Parallelism = Parallelism::Rayon(0);
+
 /// Shapes, parameters and settings of one call; matrices row-major.
 #[derive(Debug, Clone, Copy)]
 pub struct HostFeedForward<'a> {
@@ -102,13 +105,10 @@ impl HostFeedForward<'_> {
             output_weight: vec![0.0; inner * hidden],
             output_bias: vec![0.0; hidden],
         };
-        let threads = Parallelism::Rayon(0);
         for (index, positions) in self.chunks() {
             let chunk = self.forward_chunk(index, positions.clone(), input);
             self.scatter(&chunk.output, positions.clone(), &mut grads.output);
             let rows = chunk.input.len() / hidden;
-            let ones = vec![1.0; rows];
-            let ones = View::rows(&ones, 1, rows);
 
             // Output projection and its dropout.
             let mut d_output = self.gather(output_grad, positions.clone());
@@ -117,18 +117,16 @@ impl HostFeedForward<'_> {
             }
             let d_output_view = View::rows(&d_output, rows, hidden);
             let activated = View::rows(&chunk.activated, rows, inner);
-            matmul_add(
-                &mut grads.output_weight,
-                activated.t(),
+            add_linear_grads(
+                [&mut grads.output_weight, &mut grads.output_bias],
+                activated,
                 d_output_view,
-                threads,
             );
-            matmul_add(&mut grads.output_bias, ones, d_output_view, threads);
 
             // Activation, inner dropout and dense projection.
             let mut d_inner = vec![0.0; rows * inner];
             let output_weight = View::rows(self.output_weight, inner, hidden);
-            matmul(&mut d_inner, d_output_view, output_weight.t(), threads);
+            matmul(&mut d_inner, d_output_view, output_weight.t(), ALL_THREADS);
             d_inner
                 .par_chunks_mut(inner)
                 .zip(chunk.pre_activation.par_chunks(inner))
@@ -138,25 +136,18 @@ impl HostFeedForward<'_> {
                     }
                 });
             if !chunk.inner_factors.is_empty() {
-                d_inner
-                    .par_chunks_mut(inner)
-                    .zip(chunk.inner_factors.par_chunks(inner))
-                    .for_each(|(grads, factors)| {
-                        grads.iter_mut().zip(factors).for_each(|(g, f)| *g *= f);
-                    });
+                multiply(&mut d_inner, &chunk.inner_factors);
             }
             let d_inner_view = View::rows(&d_inner, rows, inner);
             let input_view = View::rows(&chunk.input, rows, hidden);
-            matmul_add(
-                &mut grads.dense_weight,
-                input_view.t(),
+            add_linear_grads(
+                [&mut grads.dense_weight, &mut grads.dense_bias],
+                input_view,
                 d_inner_view,
-                threads,
             );
-            matmul_add(&mut grads.dense_bias, ones, d_inner_view, threads);
             let mut d_input = vec![0.0; rows * hidden];
             let dense_weight = View::rows(self.dense_weight, hidden, inner);
-            matmul(&mut d_input, d_inner_view, dense_weight.t(), threads);
+            matmul(&mut d_input, d_inner_view, dense_weight.t(), ALL_THREADS);
             self.scatter(&d_input, positions, &mut grads.input);
         }
         grads
@@ -204,7 +195,6 @@ impl HostFeedForward<'_> {
     /// Runs chunk `index` (covering `positions`) forward, keeping what its backward needs.
     fn forward_chunk(&self, index: usize, positions: Range<usize>, input: &[f32]) -> Chunk {
         let (hidden, inner) = (self.hidden, self.inner);
-        let threads = Parallelism::Rayon(0);
         let x = self.gather(input, positions);
         let rows = x.len() / hidden;
 
@@ -214,7 +204,7 @@ impl HostFeedForward<'_> {
             &mut pre_activation,
             View::rows(&x, rows, hidden),
             dense_weight,
-            threads,
+            ALL_THREADS,
         );
         pre_activation
             .par_chunks_mut(inner)
@@ -239,7 +229,7 @@ impl HostFeedForward<'_> {
             &mut output,
             View::rows(&activated, rows, inner),
             output_weight,
-            threads,
+            ALL_THREADS,
         );
         output
             .par_chunks_mut(hidden)
@@ -266,11 +256,30 @@ fn add_bias(row: &mut [f32], bias: Option<&[f32]>) {
 /// Multiplies element `i` of `values` by factor `i` of `draws`; returns the factors.
 fn apply_draws(values: &mut [f32], draws: KeepScales) -> Vec<f32> {
     let factors = draws.all(values.len());
-    values
-        .par_chunks_mut(1 << 14)
-        .zip(factors.par_chunks(1 << 14))
-        .for_each(|(values, factors)| values.iter_mut().zip(factors).for_each(|(x, f)| *x *= f));
+    multiply(values, &factors);
     factors
+}
+
+/// `values ⊙= factors`, in parallel blocks.
+fn multiply(values: &mut [f32], factors: &[f32]) {
+    const BLOCK: usize = 1 << 14;
+    values
+        .par_chunks_mut(BLOCK)
+        .zip(factors.par_chunks(BLOCK))
+        .for_each(|(values, factors)| values.iter_mut().zip(factors).for_each(|(x, f)| *x *= f));
+}
+
+/// Adds a linear layer's weight gradient `inputᵀ·output_grad` and bias gradient (the column
+/// sums of `output_grad`).
+fn add_linear_grads([weight, bias]: [&mut [f32]; 2], input: View, output_grad: View) {
+    let ones = vec![1.0; input.row_count()];
+    matmul_add(weight, input.t(), output_grad, ALL_THREADS);
+    matmul_add(
+        bias,
+        View::rows(&ones, 1, ones.len()),
+        output_grad,
+        ALL_THREADS,
+    );
 }
 
 /// √(2/π), of the tanh approximation of GELU.

@@ -46,6 +46,11 @@ impl<'a> View<'a> {
         }
     }
 
+    /// Number of rows.
+    pub fn row_count(&self) -> usize {
+        self.rows
+    }
+
     /// The transpose, without moving data.
     pub fn t(self) -> Self {
         Self {
