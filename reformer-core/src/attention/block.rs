@@ -196,8 +196,8 @@ impl AttentionBlock {
     }
 
     /// The gradient for the context of `Σ project_output(context) · output_grad`, which does
-    /// not depend on the context (the projection is linear, without bias):
-    /// `dropout(output_grad) · W_oᵀ`, with the same dropout draws.
+    /// not depend on the context (the projection is affine): `dropout(output_grad) · W_oᵀ`,
+    /// with the same dropout draws.
     ///
     /// # Shapes
     /// - output_grad: `[batch, length, hidden]`

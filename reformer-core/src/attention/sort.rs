@@ -68,7 +68,7 @@ impl BucketOrder {
         }
     }
 
-    /// The order by the radix sort of [`stable_sort_indices`], without leaving the device.
+    /// The order by a radix sort over the bucket bits, without leaving the device.
     pub fn on_device(buckets: Tensor<4, Int>, num_buckets: usize) -> Self {
         let [batch, heads, num_hashes, length] = buckets.dims();
         let device = buckets.device();
