@@ -27,7 +27,7 @@ pub struct TrainArgs {
     /// Continue the run in this folder (or from this step-N checkpoint) exactly.
     #[arg(long)]
     pub resume: Option<PathBuf>,
-    /// Run folder for checkpoints; default: runs/<task>-<unix time>.
+    /// Run folder for checkpoints; default: `runs/<task>-<unix time>`.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Device (flex, ndarray, wgpu, wgpu-cpu); default: BURN_DEVICE or flex.
