@@ -399,7 +399,7 @@ impl ReformerConfig {
             AttentionKind::Full => None,
         });
         for (field, chunk) in chunked {
-            if length > chunk && length % chunk != 0 {
+            if length > chunk && !length.is_multiple_of(chunk) {
                 let multiple = length.div_ceil(chunk) * chunk;
                 return Err(ReformerError::InvalidLength {
                     length,

@@ -108,7 +108,7 @@ impl KeepScales {
     /// The factor of element `index`.
     pub fn at(&self, index: u64) -> f32 {
         let word = self.word(index / 2);
-        self.pick(if index % 2 == 0 {
+        self.pick(if index.is_multiple_of(2) {
             word & 0xFFFF_FFFF
         } else {
             word >> 32

@@ -33,7 +33,7 @@ fn host_devices() -> Vec<(&'static str, Device)> {
 /// Row 0 has its last five tokens padded.
 fn keep_mask(device: &Device) -> Tensor<2, Bool> {
     let values: Vec<bool> = (0..BATCH * LENGTH)
-        .map(|i| i >= LENGTH || i < LENGTH - 5)
+        .map(|i| !(LENGTH - 5..LENGTH).contains(&i))
         .collect();
     Tensor::from_data(TensorData::new(values, [BATCH, LENGTH]), device)
 }

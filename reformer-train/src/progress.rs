@@ -76,7 +76,7 @@ impl Progress {
             report.learning_rate,
         );
         self.bar.set_position(report.step);
-        if self.bar.is_hidden() && report.step % self.line_every == 0 {
+        if self.bar.is_hidden() && report.step.is_multiple_of(self.line_every) {
             eprintln!(
                 "step {}/{}: {message}",
                 report.step,

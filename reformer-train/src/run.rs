@@ -46,7 +46,7 @@ pub fn train(
     let t = trainer.settings.training.clone();
     let mut progress = Progress::new(trainer.step, t.steps, trainer.metric());
     let (mut final_loss, mut eval, mut checkpoint) = (None, None, None);
-    let every = |n: u64, step: u64| n > 0 && step % n == 0;
+    let every = |n: u64, step: u64| n > 0 && step.is_multiple_of(n);
     let mut interrupted = false;
     while !trainer.is_done() {
         if interrupt.load(Ordering::SeqCst) {
