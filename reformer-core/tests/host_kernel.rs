@@ -7,7 +7,9 @@ mod common;
 use burn::module::Module;
 use burn::tensor::{Bool, Device, Tensor, TensorData};
 use common::{assert_close, random};
-use reformer_core::attention::{Hashing, LshSelfAttention, LshSettings, draw_rotations};
+use reformer_core::attention::{
+    Hashing, LocalSelfAttention, LocalSettings, LshSelfAttention, LshSettings, draw_rotations,
+};
 use reformer_core::device::{is_host, parse_device};
 use reformer_core::feed_forward::ChunkedFeedForward;
 use reformer_core::{Activation, NumBuckets, ReformerConfig};
@@ -220,6 +222,74 @@ fn host_feed_forward_equals_the_tensor_formulation_forward_and_backward() {
                 &bias_grad,
                 TOLERANCE,
             );
+        }
+    }
+}
+
+#[test]
+fn host_local_attention_equals_the_tensor_formulation_forward_and_backward() {
+    // (chunk length, chunks before, chunks after, causal, padding, dropout)
+    let cases = [
+        (8, 1, 0, true, true, 0.0),
+        (16, 0, 1, false, true, 0.2),
+        (8, 2, 1, true, false, 0.1),
+        (LENGTH * 2, 1, 0, true, true, 0.0),
+    ];
+    for (name, device) in host_devices() {
+        for (case, &(chunk_length, before, after, causal, padding, dropout)) in
+            cases.iter().enumerate()
+        {
+            let what = format!("{name} local case {case}");
+            let settings = LocalSettings {
+                heads: HEADS,
+                chunk_length,
+                chunks_before: before,
+                chunks_after: after,
+                causal,
+                dropout,
+            };
+            let layer = LocalSelfAttention::new(
+                HIDDEN,
+                HEAD_SIZE,
+                settings,
+                0.3,
+                &device.clone().autodiff(),
+            );
+            let input = random(60 + case as u64, [BATCH, LENGTH, HIDDEN], &device);
+            let context_grad = random(
+                80 + case as u64,
+                [BATCH, LENGTH, HEADS * HEAD_SIZE],
+                &device,
+            );
+            let keep = padding.then(|| keep_mask(&device));
+            let seed = Some(3 + case as u64);
+
+            let tracked = input.clone().autodiff().require_grad();
+            let reference = layer.forward(tracked.clone(), keep.clone(), seed);
+            let grads = (reference.clone() * context_grad.clone().autodiff())
+                .sum()
+                .backward();
+            let reference = reference.detach().inner();
+            let input_grad = tracked.grad(&grads).unwrap();
+            let key_grad = layer.key.weight.val().grad(&grads).unwrap();
+
+            let ours = layer.valid().forward(input.clone(), keep.clone(), seed);
+            assert_close(&format!("{what} forward"), &ours, &reference, TOLERANCE);
+
+            let leaf = input.autodiff().require_grad();
+            let (context, objective) =
+                layer.forward_with_grads(leaf.clone(), context_grad, keep, seed);
+            assert_close(&format!("{what} context"), &context, &reference, TOLERANCE);
+            let grads = objective.backward();
+            let ours_input = leaf.grad(&grads).unwrap();
+            let ours_key = layer.key.weight.val().grad(&grads).unwrap();
+            assert_close(
+                &format!("{what} input grad"),
+                &ours_input,
+                &input_grad,
+                TOLERANCE,
+            );
+            assert_close(&format!("{what} key grad"), &ours_key, &key_grad, TOLERANCE);
         }
     }
 }

@@ -138,9 +138,10 @@ impl AttentionBlock {
     /// The output at `input` and the gradients of `Σ output · output_grad` for the input and
     /// the parameters: the reversible backward's step through `F`.
     ///
-    /// An LSH layer replaying its buckets on a CPU backend differentiates its attention with
-    /// the host kernel ([`LshSelfAttention::forward_with_grads`]), which keeps no autodiff
-    /// graph of the scores; everything else goes through autodiff.
+    /// On a CPU backend, an LSH layer replaying its buckets and a local layer differentiate
+    /// their attention with the host kernel ([`LshSelfAttention::forward_with_grads`],
+    /// [`LocalSelfAttention::forward_with_grads`]), which keeps no autodiff graph of the
+    /// scores; everything else goes through autodiff.
     ///
     /// # Shapes
     /// - input, output_grad: `[batch, length, hidden]`, without autodiff
@@ -154,17 +155,19 @@ impl AttentionBlock {
         layer_seed: Option<u64>,
     ) -> BlockGradients {
         let input = leaf(input);
+        let on_host = is_host(&input.device());
         let (output, attention_objective) = match (&self.self_attention, hashing) {
             (SelfAttention::Lsh(lsh), Some(Hashing::Buckets(buckets)))
-                if is_host(&input.device()) && input.dims()[1] > lsh.settings.chunk_length =>
+                if on_host && input.dims()[1] > lsh.settings.chunk_length =>
             {
-                let normed = self.layer_norm.forward(input.clone());
-                let probs_seed = layer_seed.map(|seed| site_seed(seed, Site::AttentionProbs, 0));
-                let context_grad = self.context_grad(output_grad.clone(), layer_seed);
-                let (context, objective) =
-                    lsh.forward_with_grads(normed, context_grad, keep, buckets, probs_seed);
-                let output = self.project_output(context.autodiff(), layer_seed);
-                (output, Some(objective))
+                self.attend_on_host(&input, &output_grad, layer_seed, |normed, grad, seed| {
+                    lsh.forward_with_grads(normed, grad, keep, buckets, seed)
+                })
+            }
+            (SelfAttention::Local(local), _) if on_host => {
+                self.attend_on_host(&input, &output_grad, layer_seed, |normed, grad, seed| {
+                    local.forward_with_grads(normed, grad, keep, seed)
+                })
             }
             (_, hashing) => {
                 let output = self
@@ -183,6 +186,24 @@ impl AttentionBlock {
             input_grad: grad_of(&input, &grads).inner(),
             params: GradientsParams::from_module(&mut grads, self),
         }
+    }
+
+    /// The output of the block whose attention `attend` computes on the host kernel (from the
+    /// normalised input, the context's gradient and the dropout seed, giving the context and
+    /// its objective), and that objective.
+    fn attend_on_host(
+        &self,
+        input: &Tensor<3>,
+        output_grad: &Tensor<3>,
+        layer_seed: Option<u64>,
+        attend: impl FnOnce(Tensor<3>, Tensor<3>, Option<u64>) -> (Tensor<3>, Tensor<1>),
+    ) -> (Tensor<3>, Option<Tensor<1>>) {
+        let normed = self.layer_norm.forward(input.clone());
+        let probs_seed = layer_seed.map(|seed| site_seed(seed, Site::AttentionProbs, 0));
+        let context_grad = self.context_grad(output_grad.clone(), layer_seed);
+        let (context, objective) = attend(normed, context_grad, probs_seed);
+        let output = self.project_output(context.autodiff(), layer_seed);
+        (output, Some(objective))
     }
 
     /// `dropout(W_o · context)`.

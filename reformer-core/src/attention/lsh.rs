@@ -14,7 +14,7 @@ use super::sort::{BucketOrder, sorted_on_host};
 use crate::config::NumBuckets;
 use crate::device::is_host;
 use crate::grads::inner_product;
-use crate::host::{HostHashing, HostLsh, HostLshInputs, host_values, upload};
+use crate::host::{HostChunkAttention, HostHashing, HostProjections, host_bools, host_values};
 use crate::init::normal_linear;
 use crate::random::KeepScales;
 
@@ -141,7 +141,7 @@ impl LshSelfAttention {
     }
 
     /// [`forward`](Self::forward) on a CPU backend without autodiff: hashing, sorting and
-    /// attention in host memory ([`HostHashing`], [`sorted_on_host`], [`HostLsh`]).
+    /// attention in host memory ([`HostHashing`], [`sorted_on_host`], [`HostChunkAttention`]).
     fn forward_on_host(
         &self,
         query_key: Tensor<3>,
@@ -171,12 +171,13 @@ impl LshSelfAttention {
             }
             Hashing::Buckets(buckets) => buckets.into_data().iter::<i64>().collect(),
         };
-        let host = HostTensors {
+        let host = HostProjections {
             shape: [batch, length, width],
             device: device.clone(),
-            query_key,
+            queries: query_key,
+            keys: None,
             values: host_values(value),
-            sorted: self.sorted(&buckets, length),
+            sorted: Some(self.sorted(&buckets, length)),
             keep,
         };
         let context = host.upload(self.host_kernel(&host, dropout_seed).forward(host.inputs()));
@@ -216,18 +217,19 @@ impl LshSelfAttention {
         let (query_key, value) = self.project(input);
         let length = query_key.dims()[1];
         let buckets: Vec<i64> = buckets.into_data().iter::<i64>().collect();
-        let host = HostTensors {
+        let host = HostProjections {
             shape: query_key.dims(),
             device: query_key.device(),
-            query_key: host_values(query_key.clone().detach().inner()),
+            queries: host_values(query_key.clone().detach().inner()),
+            keys: None,
             values: host_values(value.clone().detach().inner()),
-            sorted: self.sorted(&buckets, length),
+            sorted: Some(self.sorted(&buckets, length)),
             keep: keep.map(host_bools),
         };
         let grads = self
             .host_kernel(&host, dropout_seed)
             .forward_backward(host.inputs(), &host_values(context_grad));
-        let objective = inner_product(query_key, host.upload(grads.query_key))
+        let objective = inner_product(query_key, host.upload(grads.queries))
             + inner_product(value, host.upload(grads.values));
         (host.upload(grads.context), objective)
     }
@@ -249,10 +251,10 @@ impl LshSelfAttention {
         }
     }
 
-    fn host_kernel(&self, host: &HostTensors, dropout_seed: Option<u64>) -> HostLsh {
+    fn host_kernel(&self, host: &HostProjections, dropout_seed: Option<u64>) -> HostChunkAttention {
         let s = &self.settings;
         let [batch, length, width] = host.shape;
-        HostLsh {
+        HostChunkAttention {
             batch,
             heads: s.heads,
             length,
@@ -262,6 +264,7 @@ impl LshSelfAttention {
             chunks_before: s.chunks_before,
             chunks_after: s.chunks_after,
             causal: s.causal,
+            shared_query_key: true,
             dropout: dropout_seed
                 .filter(|_| s.dropout > 0.0)
                 .map(|seed| KeepScales::new(seed, s.dropout)),
@@ -334,36 +337,4 @@ impl LshSelfAttention {
             .sum_dim(2)
             .reshape([batch, heads, length, head_size])
     }
-}
-
-/// The host kernel's inputs read back from their tensors.
-struct HostTensors {
-    /// `[batch, length, heads·head_size]`
-    shape: [usize; 3],
-    device: Device,
-    query_key: Vec<f32>,
-    values: Vec<f32>,
-    sorted: Vec<usize>,
-    keep: Option<Vec<bool>>,
-}
-
-impl HostTensors {
-    fn inputs(&self) -> HostLshInputs<'_> {
-        HostLshInputs {
-            query_key: &self.query_key,
-            values: &self.values,
-            sorted: &self.sorted,
-            keep: self.keep.as_deref(),
-        }
-    }
-
-    /// `[batch, length, heads·head_size]` values as a tensor on the inputs' device.
-    fn upload(&self, values: Vec<f32>) -> Tensor<3> {
-        upload(values, self.shape, &self.device)
-    }
-}
-
-/// A boolean tensor's values in row-major order.
-fn host_bools(x: Tensor<2, Bool>) -> Vec<bool> {
-    x.int().into_data().iter::<i64>().map(|k| k != 0).collect()
 }

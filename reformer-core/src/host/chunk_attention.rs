@@ -1,12 +1,13 @@
-//! LSH attention's chunked core as one kernel over host memory, with its derived backward.
+//! Chunked attention (LSH's over sorted buckets, local attention's in position order) as one
+//! kernel over host memory, with its derived backward.
 //!
 //! On the CPU backends the tensor formulation ([`crate::attention::attend`]) materialises every
 //! score-sized intermediate (scores, masks, exponentials, probabilities) for all heads and
 //! rounds at once, gathers key windows into new tensors, and autodiff keeps most of it for the
 //! backward pass. This kernel runs one (batch, head) per task and one chunk at a time: it
-//! copies the head's rows out of the projections once (scaling the keys to unit length itself),
-//! gathers each chunk's rows by position, keeps one chunk's scores in a small buffer, and in the
-//! reversible step's backward keeps the probabilities of one head at most.
+//! copies the head's rows out of the projections once (scaling the keys itself), gathers each
+//! chunk's rows by position, keeps one chunk's scores in a small buffer, and in the reversible
+//! step's backward keeps the probabilities of one head at most.
 //!
 //! Products run on the task's own thread: the heads are the parallelism.
 //!
@@ -22,9 +23,9 @@ use super::softmax::{dot, softmax_grad_rows, softmax_rows};
 use crate::attention::{MASK_VALUE, SELF_MASK_VALUE};
 use crate::random::KeepScales;
 
-/// Shape and settings of one LSH attention call.
+/// Shape and settings of one chunked-attention call.
 #[derive(Debug, Clone)]
-pub struct HostLsh {
+pub struct HostChunkAttention {
     /// Batch size.
     pub batch: usize,
     /// Heads.
@@ -43,6 +44,10 @@ pub struct HostLsh {
     pub chunks_after: usize,
     /// Forbid keys at later positions than the query.
     pub causal: bool,
+    /// LSH's shared query/key: the keys are the queries scaled to unit length, and a query's
+    /// own position gets the self-mask score. Otherwise (local attention) the keys come from
+    /// their own projection, scaled by `1/√head_size`, and there is no self mask.
+    pub shared_query_key: bool,
     /// Dropout on the probabilities, drawn as [`seeded_dropout`](crate::dropout::seeded_dropout)
     /// draws it over the tensor formulation's `[batch, heads, chunks, chunk_length, window]`
     /// probabilities.
@@ -51,26 +56,31 @@ pub struct HostLsh {
 
 /// The inputs of one call, flattened row-major.
 #[derive(Debug, Clone, Copy)]
-pub struct HostLshInputs<'a> {
-    /// The shared query/key projection, `[batch, length, heads·head_size]`: the queries, and
-    /// the keys once scaled to unit length.
-    pub query_key: &'a [f32],
+pub struct HostChunkInputs<'a> {
+    /// The query projection, `[batch, length, heads·head_size]` (with a shared query/key, the
+    /// keys too, once scaled to unit length).
+    pub queries: &'a [f32],
+    /// The key projection, `[batch, length, heads·head_size]`, unless shared with the queries.
+    pub keys: Option<&'a [f32]>,
     /// The value projection, `[batch, length, heads·head_size]`.
     pub values: &'a [f32],
     /// `[batch, heads, num_hashes·length]`: for each sorted slot, `round·length + position`
-    /// ([`BucketOrder::sorted`](crate::attention::BucketOrder)).
-    pub sorted: &'a [usize],
+    /// ([`BucketOrder::sorted`](crate::attention::BucketOrder)); `None` for position order.
+    pub sorted: Option<&'a [usize]>,
     /// `[batch, length]`, false at padding.
     pub keep: Option<&'a [bool]>,
 }
 
-/// The output of [`HostLsh::forward_backward`], each `[batch, length, heads·head_size]`.
+/// The output of [`HostChunkAttention::forward_backward`], each
+/// `[batch, length, heads·head_size]`.
 #[derive(Debug)]
-pub struct HostLshGrads {
+pub struct HostChunkGrads {
     /// The attention output.
     pub context: Vec<f32>,
-    /// Gradient for the shared query/key projection (through queries and keys).
-    pub query_key: Vec<f32>,
+    /// Gradient for the query projection (with a shared query/key, through the keys too).
+    pub queries: Vec<f32>,
+    /// Gradient for the key projection; `None` with a shared query/key.
+    pub keys: Option<Vec<f32>>,
     /// Gradient for the value projection.
     pub values: Vec<f32>,
 }
@@ -78,10 +88,11 @@ pub struct HostLshGrads {
 /// One head's rows, `[length, head_size]` each, in position order.
 struct HeadRows {
     queries: Vec<f32>,
-    /// The queries scaled to unit length (as [`unit_norm_keys`](crate::attention::unit_norm_keys)).
+    /// Scaled: to unit length with a shared query/key (as
+    /// [`unit_norm_keys`](crate::attention::unit_norm_keys)), else by `1/√head_size`.
     keys: Vec<f32>,
     values: Vec<f32>,
-    /// Each key's `1 / rms(query)`, `[length]`.
+    /// With a shared query/key, each key's `1 / rms(query)`, `[length]`.
     inv_rms: Vec<f32>,
 }
 
@@ -111,7 +122,7 @@ struct Chunk {
     factors: Vec<f32>,
 }
 
-impl HostLsh {
+impl HostChunkAttention {
     fn window(&self) -> usize {
         self.chunk_length * (1 + self.chunks_before + self.chunks_after)
     }
@@ -125,7 +136,7 @@ impl HostLsh {
     }
 
     /// The attention output, `[batch, length, heads·head_size]`.
-    pub fn forward(&self, inputs: HostLshInputs) -> Vec<f32> {
+    pub fn forward(&self, inputs: HostChunkInputs) -> Vec<f32> {
         let contexts: Vec<Vec<f32>> = (0..self.batch * self.heads)
             .into_par_iter()
             .map(|head| {
@@ -139,13 +150,13 @@ impl HostLsh {
         self.interleave(&contexts)
     }
 
-    /// The attention output and the gradients of `Σ output · output_grad` for the query/key
+    /// The attention output and the gradients of `Σ output · output_grad` for the query, key
     /// and value projections.
     ///
     /// # Shapes
     /// - output_grad: `[batch, length, heads·head_size]`
-    pub fn forward_backward(&self, inputs: HostLshInputs, output_grad: &[f32]) -> HostLshGrads {
-        let heads: Vec<[Vec<f32>; 3]> = (0..self.batch * self.heads)
+    pub fn forward_backward(&self, inputs: HostChunkInputs, output_grad: &[f32]) -> HostChunkGrads {
+        let heads: Vec<[Vec<f32>; 4]> = (0..self.batch * self.heads)
             .into_par_iter()
             .map(|head| {
                 let rows = self.head_rows(head, inputs);
@@ -156,14 +167,20 @@ impl HostLsh {
                 let output_grad = self.head_of(head, output_grad);
                 let (d_out, d_lse) = self.merge_backward(&rounds, &context, &output_grad);
                 let [dq, dk, dv] = self.head_backward(head, inputs, &rows, &probs, &d_out, &d_lse);
-                [context, self.query_key_grad(&rows, dq, &dk), dv]
+                if self.shared_query_key {
+                    [context, self.query_key_grad(&rows, dq, &dk), Vec::new(), dv]
+                } else {
+                    let scale = (self.head_size as f32).sqrt().recip();
+                    [context, dq, dk.into_iter().map(|g| g * scale).collect(), dv]
+                }
             })
             .collect();
         let part = |i: usize| self.interleave(&heads.iter().map(|h| &h[i]).collect::<Vec<_>>());
-        HostLshGrads {
+        HostChunkGrads {
             context: part(0),
-            query_key: part(1),
-            values: part(2),
+            queries: part(1),
+            keys: (!self.shared_query_key).then(|| part(2)),
+            values: part(3),
         }
     }
 
@@ -193,17 +210,27 @@ impl HostLsh {
         out
     }
 
-    /// One head's queries, unit-length keys and values.
-    fn head_rows(&self, head: usize, inputs: HostLshInputs) -> HeadRows {
+    /// One head's queries, scaled keys and values.
+    fn head_rows(&self, head: usize, inputs: HostChunkInputs) -> HeadRows {
         let d = self.head_size;
-        let queries = self.head_of(head, inputs.query_key);
-        let mut keys = queries.clone();
-        let mut inv_rms = vec![0.0; self.length];
+        let queries = self.head_of(head, inputs.queries);
         let unit = (d as f32).sqrt().recip();
-        for (key, inv_rms) in keys.chunks_exact_mut(d).zip(&mut inv_rms) {
-            *inv_rms = (dot(key, key) / d as f32 + 1e-6).sqrt().recip();
-            key.iter_mut().for_each(|x| *x = *x * *inv_rms * unit);
-        }
+        let (keys, inv_rms) = match inputs.keys {
+            Some(keys) => {
+                let mut keys = self.head_of(head, keys);
+                keys.iter_mut().for_each(|x| *x *= unit);
+                (keys, Vec::new())
+            }
+            None => {
+                let mut keys = queries.clone();
+                let mut inv_rms = vec![0.0; self.length];
+                for (key, inv_rms) in keys.chunks_exact_mut(d).zip(&mut inv_rms) {
+                    *inv_rms = (dot(key, key) / d as f32 + 1e-6).sqrt().recip();
+                    key.iter_mut().for_each(|x| *x = *x * *inv_rms * unit);
+                }
+                (keys, inv_rms)
+            }
+        };
         HeadRows {
             queries,
             keys,
@@ -257,24 +284,34 @@ impl HostLsh {
         &self,
         head: usize,
         n: usize,
-        inputs: HostLshInputs,
+        inputs: HostChunkInputs,
         rows: &HeadRows,
         chunk: &mut Chunk,
     ) {
         let (c, l, d) = (self.chunk_length, self.length, self.head_size);
         let total = self.num_hashes * l;
-        let sorted = &inputs.sorted[head * total..(head + 1) * total];
+        let sorted = inputs
+            .sorted
+            .map(|sorted| &sorted[head * total..(head + 1) * total]);
+        // The positions of sorted chunk `m`.
+        let positions_of = |m: usize, positions: &mut [usize]| match sorted {
+            Some(sorted) => {
+                for (position, &slot) in positions.iter_mut().zip(&sorted[m * c..]) {
+                    *position = slot % l;
+                }
+            }
+            None => {
+                for (i, position) in positions.iter_mut().enumerate() {
+                    *position = (m * c + i) % l;
+                }
+            }
+        };
         chunk.round = n * c / l;
-        for (position, &slot) in chunk.query_positions.iter_mut().zip(&sorted[n * c..]) {
-            *position = slot % l;
-        }
+        positions_of(n, &mut chunk.query_positions);
         let chunks = self.chunks() as isize;
         let offsets = -(self.chunks_before as isize)..=self.chunks_after as isize;
         for (offset, positions) in offsets.zip(chunk.key_positions.chunks_exact_mut(c)) {
-            let m = (n as isize + offset).rem_euclid(chunks) as usize;
-            for (position, &slot) in positions.iter_mut().zip(&sorted[m * c..]) {
-                *position = slot % l;
-            }
+            positions_of((n as isize + offset).rem_euclid(chunks) as usize, positions);
         }
         gather(&rows.queries, &chunk.query_positions, d, &mut chunk.queries);
         gather(&rows.keys, &chunk.key_positions, d, &mut chunk.keys);
@@ -296,6 +333,11 @@ impl HostLsh {
         key_padded || (self.causal && query < key)
     }
 
+    /// Whether the self mask applies to a query/key pair (shared query/key only).
+    fn is_self(&self, query: usize, key: usize) -> bool {
+        self.shared_query_key && query == key
+    }
+
     /// The chunk's probabilities `[c, w]` before dropout and log-normalisers `[c]`: the
     /// causal and padding masks set a forbidden pair's score to [`MASK_VALUE`], then the self
     /// mask sets a query's own key's to [`SELF_MASK_VALUE`] (overriding, as the tensor
@@ -312,7 +354,7 @@ impl HostLsh {
         for (row, &query) in probs.chunks_exact_mut(w).zip(&chunk.query_positions) {
             let keys = chunk.key_positions.iter().zip(&chunk.key_padded);
             for (score, (&key, &padded)) in row.iter_mut().zip(keys) {
-                if key == query {
+                if self.is_self(query, key) {
                     *score = SELF_MASK_VALUE;
                 } else if self.forbidden(query, key, padded) {
                     *score = MASK_VALUE;
@@ -327,7 +369,7 @@ impl HostLsh {
     fn head_forward(
         &self,
         head: usize,
-        inputs: HostLshInputs,
+        inputs: HostChunkInputs,
         rows: &HeadRows,
         mut store: Option<&mut [f32]>,
     ) -> Rounds {
@@ -444,7 +486,7 @@ impl HostLsh {
     fn head_backward(
         &self,
         head: usize,
-        inputs: HostLshInputs,
+        inputs: HostChunkInputs,
         rows: &HeadRows,
         store: &[f32],
         d_out: &[f32],
@@ -496,7 +538,7 @@ impl HostLsh {
             for (row, &query) in d_scores.chunks_exact_mut(w).zip(&chunk.query_positions) {
                 let keys = chunk.key_positions.iter().zip(&chunk.key_padded);
                 for (grad, (&key, &padded)) in row.iter_mut().zip(keys) {
-                    if key == query || self.forbidden(query, key, padded) {
+                    if self.is_self(query, key) || self.forbidden(query, key, padded) {
                         *grad = 0.0;
                     }
                 }
