@@ -4,8 +4,8 @@
 //!   attention over sorted buckets), local attention and full attention.
 //! - [`layer::ReformerLayer`]: the reversible layer `y1 = x1 + Attn(x2)`, `y2 = x2 + FF(y1)`.
 //! - [`feed_forward::ChunkedFeedForward`] and [`lm_head`]: chunked along the sequence.
-//! - [`host`]: on the CPU backends, LSH attention and the feed-forward as kernels over host
-//!   memory, with their backward passes derived by hand for the reversible step.
+//! - [`host`]: on the CPU backends, LSH and local attention and the feed-forward as kernels
+//!   over host memory, with their backward passes derived by hand for the reversible step.
 //! - [`model::ReformerLm`]: the language model, HuggingFace-compatible in configuration
 //!   ([`config::ReformerConfig`]) and parameters ([`hf`]).
 //!
