@@ -90,6 +90,14 @@ impl KeepScales {
         }
     }
 
+    /// The draws of a dropout of probability `drop` seeded with `seed`, or `None` where the
+    /// dropout does nothing (no seed, as in evaluation, or `drop` = 0), as in
+    /// [`seeded_dropout`](crate::dropout::seeded_dropout).
+    pub fn for_dropout(seed: Option<u64>, drop: f64) -> Option<Self> {
+        seed.filter(|_| drop > 0.0)
+            .map(|seed| Self::new(seed, drop))
+    }
+
     #[inline(always)]
     fn pick(&self, draw: u64) -> f32 {
         if draw >= self.threshold {

@@ -181,9 +181,7 @@ impl LocalSelfAttention {
             chunks_after,
             causal: s.causal,
             shared_query_key: false,
-            dropout: dropout_seed
-                .filter(|_| s.dropout > 0.0)
-                .map(|seed| KeepScales::new(seed, s.dropout)),
+            dropout: KeepScales::for_dropout(dropout_seed, s.dropout),
         }
     }
 }

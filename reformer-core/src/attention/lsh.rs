@@ -265,9 +265,7 @@ impl LshSelfAttention {
             chunks_after: s.chunks_after,
             causal: s.causal,
             shared_query_key: true,
-            dropout: dropout_seed
-                .filter(|_| s.dropout > 0.0)
-                .map(|seed| KeepScales::new(seed, s.dropout)),
+            dropout: KeepScales::for_dropout(dropout_seed, s.dropout),
         }
     }
 
