@@ -34,9 +34,9 @@ pub struct HostChunkAttention {
     pub length: usize,
     /// Size of a query, key or value vector.
     pub head_size: usize,
-    /// Hash rounds.
+    /// Hash rounds (1 for local attention).
     pub num_hashes: usize,
-    /// Chunk length of the sorted sequence.
+    /// Chunk length of the sorted (or, for local attention, position-ordered) sequence.
     pub chunk_length: usize,
     /// Chunks before each chunk its queries see.
     pub chunks_before: usize,
