@@ -9,7 +9,7 @@ use super::chunks::{look_adjacent, split_chunks, split_chunks_3d};
 use super::heads::{merge_heads, split_heads};
 use crate::device::is_host;
 use crate::grads::inner_product;
-use crate::host::{HostChunkAttention, HostProjections, host_bools, host_values};
+use crate::host::{HostChunkAttention, HostProjections, host_values};
 use crate::init::normal_linear;
 use crate::random::KeepScales;
 
@@ -82,7 +82,7 @@ impl LocalSelfAttention {
         let [batch, length, _] = input.dims();
         let [query, key, value] = self.project(input);
         if is_host(&query.device()) && !query.is_tracked() {
-            let host = host_projections([query, key, value], keep);
+            let host = HostProjections::new(query, Some(key), value, keep);
             return host.upload(self.host_kernel(&host, dropout_seed).forward(host.inputs()));
         }
         let query = split_heads(query, s.heads);
@@ -136,8 +136,11 @@ impl LocalSelfAttention {
         dropout_seed: Option<u64>,
     ) -> (Tensor<3>, Tensor<1>) {
         let [query, key, value] = self.project(input);
-        let host = host_projections(
-            [&query, &key, &value].map(|x| x.clone().detach().inner()),
+        let detached = |x: &Tensor<3>| x.clone().detach().inner();
+        let host = HostProjections::new(
+            detached(&query),
+            Some(detached(&key)),
+            detached(&value),
             keep,
         );
         let grads = self
@@ -183,21 +186,5 @@ impl LocalSelfAttention {
             shared_query_key: false,
             dropout: KeepScales::for_dropout(dropout_seed, s.dropout),
         }
-    }
-}
-
-/// The projections (without autodiff) and the padding mask in host memory, in position order.
-fn host_projections(
-    [query, key, value]: [Tensor<3>; 3],
-    keep: Option<Tensor<2, Bool>>,
-) -> HostProjections {
-    HostProjections {
-        shape: query.dims(),
-        device: query.device(),
-        queries: host_values(query),
-        keys: Some(host_values(key)),
-        values: host_values(value),
-        sorted: None,
-        keep: keep.map(host_bools),
     }
 }

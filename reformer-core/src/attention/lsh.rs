@@ -14,7 +14,7 @@ use super::sort::{BucketOrder, sorted_on_host};
 use crate::config::NumBuckets;
 use crate::device::is_host;
 use crate::grads::inner_product;
-use crate::host::{HostChunkAttention, HostHashing, HostProjections, host_bools, host_values};
+use crate::host::{HostChunkAttention, HostHashing, HostProjections, host_values};
 use crate::init::normal_linear;
 use crate::random::KeepScales;
 
@@ -151,14 +151,10 @@ impl LshSelfAttention {
         dropout_seed: Option<u64>,
     ) -> LshOutput {
         let s = &self.settings;
-        let [batch, length, width] = query_key.dims();
-        let device = query_key.device();
-        let keep = keep.map(host_bools);
-        let query_key = host_values(query_key);
+        let mut host = HostProjections::new(query_key, None, value, keep);
+        let [batch, length, width] = host.shape;
         let buckets: Vec<i64> = match hashing {
             Hashing::Rotations(rotations) => {
-                let padding: Option<Vec<bool>> =
-                    keep.as_ref().map(|keep| keep.iter().map(|&k| !k).collect());
                 let hashing = HostHashing {
                     batch,
                     length,
@@ -167,24 +163,19 @@ impl LshSelfAttention {
                     num_hashes: s.num_hashes,
                     factors: s.buckets.factors(),
                 };
-                hashing.buckets(&query_key, &host_values(rotations), padding.as_deref())
+                hashing.buckets(&host.queries, &host_values(rotations), host.keep.as_deref())
             }
             Hashing::Buckets(buckets) => buckets.into_data().iter::<i64>().collect(),
         };
-        let host = HostProjections {
-            shape: [batch, length, width],
-            device: device.clone(),
-            queries: query_key,
-            keys: None,
-            values: host_values(value),
-            sorted: Some(self.sorted(&buckets, length)),
-            keep,
-        };
+        host.sorted = Some(self.sorted(&buckets, length));
         let context = host.upload(self.host_kernel(&host, dropout_seed).forward(host.inputs()));
         let shape = [batch, s.heads, s.num_hashes, length];
         LshOutput {
             context,
-            buckets: Some(Tensor::from_data(TensorData::new(buckets, shape), &device)),
+            buckets: Some(Tensor::from_data(
+                TensorData::new(buckets, shape),
+                &host.device,
+            )),
         }
     }
 
@@ -217,15 +208,9 @@ impl LshSelfAttention {
         let (query_key, value) = self.project(input);
         let length = query_key.dims()[1];
         let buckets: Vec<i64> = buckets.into_data().iter::<i64>().collect();
-        let host = HostProjections {
-            shape: query_key.dims(),
-            device: query_key.device(),
-            queries: host_values(query_key.clone().detach().inner()),
-            keys: None,
-            values: host_values(value.clone().detach().inner()),
-            sorted: Some(self.sorted(&buckets, length)),
-            keep: keep.map(host_bools),
-        };
+        let detached = |x: &Tensor<3>| x.clone().detach().inner();
+        let mut host = HostProjections::new(detached(&query_key), None, detached(&value), keep);
+        host.sorted = Some(self.sorted(&buckets, length));
         let grads = self
             .host_kernel(&host, dropout_seed)
             .forward_backward(host.inputs(), &host_values(context_grad));

@@ -32,13 +32,8 @@ impl HostHashing<'_> {
     /// - query_key: `[batch, length, heads·head_size]`
     /// - rotations: `[heads, head_size, num_hashes, rotation_size]`, `rotation_size` the sum
     ///   of the factors' halves
-    /// - padding: `[batch, length]`, true at padding
-    pub fn buckets(
-        &self,
-        query_key: &[f32],
-        rotations: &[f32],
-        padding: Option<&[bool]>,
-    ) -> Vec<i64> {
+    /// - keep: `[batch, length]`, false at padding
+    pub fn buckets(&self, query_key: &[f32], rotations: &[f32], keep: Option<&[bool]>) -> Vec<i64> {
         let (l, h, d, n) = (self.length, self.heads, self.head_size, self.num_hashes);
         let rotation_size: usize = self.factors.iter().map(|f| f / 2).sum();
         let width = n * rotation_size;
@@ -60,7 +55,7 @@ impl HostHashing<'_> {
                     Parallelism::None,
                 );
                 for (position, rotated) in rotated.chunks_exact(width).enumerate() {
-                    let padded = padding.is_some_and(|padding| padding[b * l + position]);
+                    let padded = keep.is_some_and(|keep| !keep[b * l + position]);
                     for (round, rotated) in rotated.chunks_exact(rotation_size).enumerate() {
                         buckets[round * l + position] = if padded {
                             padded_bucket

@@ -56,6 +56,25 @@ pub struct HostProjections {
 }
 
 impl HostProjections {
+    /// Reads the projections (each `[batch, length, heads·head_size]`, without autodiff) and
+    /// the padding mask into host memory, in position order (`sorted` is left for the caller).
+    pub fn new(
+        queries: Tensor<3>,
+        keys: Option<Tensor<3>>,
+        values: Tensor<3>,
+        keep: Option<Tensor<2, Bool>>,
+    ) -> Self {
+        Self {
+            shape: queries.dims(),
+            device: queries.device(),
+            queries: host_values(queries),
+            keys: keys.map(host_values),
+            values: host_values(values),
+            sorted: None,
+            keep: keep.map(host_bools),
+        }
+    }
+
     /// The kernel's view of these values.
     pub fn inputs(&self) -> HostChunkInputs<'_> {
         HostChunkInputs {
